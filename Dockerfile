@@ -1,0 +1,24 @@
+# One image for both production roles: `api` (node dist/src/api-main.js) and `worker` (dist/src/worker-main.js).
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+COPY workflows ./workflows
+COPY activities ./activities
+COPY drizzle ./drizzle
+COPY scripts ./scripts
+RUN npm run build \
+ && cp -r drizzle/migrations dist/drizzle/migrations \
+ && node dist/scripts/build-workflow-bundle.js dist/workflow-bundle.js
+
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000 WORKFLOW_BUNDLE_PATH=/app/dist/workflow-bundle.js
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+COPY --from=build /app/dist ./dist
+USER node
+EXPOSE 3000
+CMD ["node", "dist/src/api-main.js"]

@@ -1,0 +1,124 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { Channel, Content, Metadata, TargetResult } from '../workflows/definitions';
+import type { RetrySettings } from '../src/config';
+import type { Database } from '../src/db';
+import { activeTargets, disableTarget, findTarget } from '../src/db/targets';
+import { recordAttempt } from '../src/db/attempts';
+import { ChannelError, targetHint, type ChannelAdapter, type RenderedMessage } from '../src/channels/types';
+import type { Logger } from '../src/logger';
+
+export interface DeliveryDeps {
+  db: Database;
+  adapters: Partial<Record<Channel, ChannelAdapter>>;
+  retry: Record<Channel, RetrySettings>;
+  log: Logger;
+}
+
+export interface PlannedTarget {
+  channel: Channel;
+  targetId: string;
+  target: string;
+}
+
+export interface DeliveryPlan {
+  targets: PlannedTarget[];
+  /** Channels asked for that cannot send at all right now (no credentials, or no active target). */
+  unavailable: TargetResult[];
+  retry: Partial<Record<Channel, RetrySettings>>;
+}
+
+export interface SendInput {
+  notificationId: string;
+  userId: string;
+  type: string;
+  category: string;
+  metadata?: Metadata;
+  content: Content;
+  targetId: string;
+}
+
+export interface SendOutput {
+  outcome: 'delivered' | 'skipped';
+  providerMessageId?: string;
+  reason?: string;
+}
+
+export function createDeliveryActivities({ db, adapters, retry, log }: DeliveryDeps) {
+  /** One provider call for one target; the attempt is logged whatever happens. */
+  async function send(channel: Channel, input: SendInput): Promise<SendOutput> {
+    const adapter = adapters[channel];
+    if (!adapter) return { outcome: 'skipped', reason: 'channel_not_configured' };
+    const target = await findTarget(db, input.targetId);
+    // Disabled since the plan was made (another notification hit a permanent error): skip, don't send.
+    if (!target || target.disabledAt) return { outcome: 'skipped', reason: target?.disabledReason ?? 'target_deleted' };
+
+    const { info, cancellationSignal } = Context.current();
+    const message = render(input.content);
+    const startedAt = new Date();
+    const attempt = {
+      notificationId: input.notificationId,
+      targetId: target.id,
+      channel,
+      targetHint: targetHint(target.address),
+      attempt: info.attempt,
+      rendered: { title: message.title, body: message.body },
+      startedAt,
+    };
+    try {
+      const receipt = await adapter.send({ ...input, message, target, signal: cancellationSignal });
+      await recordAttempt(db, { ...attempt, outcome: 'delivered', ...receipt });
+      return { outcome: 'delivered', providerMessageId: receipt.providerMessageId };
+    } catch (err) {
+      const failure = err instanceof ChannelError ? err : new ChannelError('retryable', 'unexpected_error', String(err));
+      await recordAttempt(db, {
+        ...attempt,
+        outcome: `${failure.kind}_error`,
+        httpStatus: failure.extra.httpStatus,
+        errorCode: failure.code,
+        errorMessage: failure.message,
+      });
+      if (failure.extra.disableTarget) await disableTarget(db, target.id, failure.code);
+      const logFields = { notificationId: input.notificationId, channel, target: attempt.targetHint, code: failure.code };
+      if (failure.kind === 'configuration') log.error(logFields, `channel configuration error: ${failure.message}`);
+      else log.warn({ ...logFields, attempt: info.attempt }, `send failed: ${failure.message}`);
+      throw ApplicationFailure.create({
+        type: failure.code,
+        message: failure.message,
+        nonRetryable: failure.kind !== 'retryable',
+        nextRetryDelay: failure.extra.retryAfterMs,
+        details: [{ kind: failure.kind, httpStatus: failure.extra.httpStatus }],
+      });
+    }
+  }
+
+  return {
+    /** Resolves the recipient's active targets for the requested channels, and each channel's retry policy. */
+    async planDelivery(userId: string, channels: Channel[]): Promise<DeliveryPlan> {
+      const configured = channels.filter((c) => adapters[c]);
+      const rows = await activeTargets(db, userId, configured);
+      const unavailable: TargetResult[] = channels
+        .filter((c) => !adapters[c] || !rows.some((r) => r.channel === c))
+        .map((c) => ({
+          channel: c,
+          targetId: '',
+          target: '',
+          outcome: 'skipped',
+          errorType: adapters[c] ? 'no_active_target' : 'channel_not_configured',
+        }));
+      return {
+        targets: rows.map((r) => ({ channel: r.channel, targetId: r.id, target: targetHint(r.address) })),
+        unavailable,
+        retry: Object.fromEntries(configured.map((c) => [c, retry[c]])),
+      };
+    },
+    sendWebhook: (input: SendInput) => send('webhook', input),
+    sendFcm: (input: SendInput) => send('fcm', input),
+    sendWebPush: (input: SendInput) => send('webpush', input),
+    sendTelegram: (input: SendInput) => send('telegram', input),
+  };
+}
+
+function render(content: Content): RenderedMessage {
+  if ('template' in content) throw new ChannelError('configuration', 'template_not_supported', 'templates are not supported yet');
+  return content;
+}

@@ -1,0 +1,21 @@
+import type { NotificationInput } from '../workflows/definitions';
+import type { Database } from '../src/db';
+import { applyTransition, initialRow, insertNotification, type TransitionRecord } from '../src/db/notifications';
+
+/** Postgres is the queryable projection of what the workflow decides; these write it. */
+export function createRecordActivities({ db }: { db: Database }) {
+  return {
+    /**
+     * The workflow's first step. The API normally inserted the row already; if the API process died
+     * between starting the workflow and committing, this creates it, so no notification goes unrecorded.
+     */
+    async recordAccepted(input: NotificationInput, at: string): Promise<void> {
+      await insertNotification(db, initialRow(input));
+      await applyTransition(db, { notificationId: input.notificationId, seq: 1, to: 'SCHEDULED', reason: 'accepted', at });
+    },
+
+    async recordTransition(transition: TransitionRecord): Promise<void> {
+      await applyTransition(db, transition);
+    },
+  };
+}

@@ -1,0 +1,115 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigserial,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
+import type { Channel, Content, Metadata, NotificationStatus, Routing } from '../workflows/definitions';
+
+const instant = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+/** The queryable projection of every notification; Temporal holds what is in flight. */
+export const notifications = pgTable(
+  'notifications',
+  {
+    id: text('id').primaryKey(),
+    /** Outlives Temporal's retention: the durable half of the idempotency guarantee. */
+    idempotencyKey: text('idempotency_key').notNull(),
+    requestFingerprint: text('request_fingerprint').notNull(),
+    workflowId: text('workflow_id').notNull(),
+    userId: text('user_id').notNull(),
+    type: text('type').notNull(),
+    category: text('category').notNull(),
+    status: text('status').$type<NotificationStatus>().notNull(),
+    statusReason: text('status_reason'),
+    channels: jsonb('channels').$type<Channel[]>().notNull(),
+    routing: text('routing').$type<Routing>().notNull(),
+    content: jsonb('content').$type<Content>().notNull(),
+    collapseKey: text('collapse_key'),
+    metadata: jsonb('metadata').$type<Metadata>(),
+    scheduledAt: instant('scheduled_at').notNull(),
+    expiresAt: instant('expires_at'),
+    replacedBy: text('replaced_by'),
+    sendingStartedAt: instant('sending_started_at'),
+    completedAt: instant('completed_at'),
+    createdAt: instant('created_at').notNull().defaultNow(),
+    updatedAt: instant('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('notifications_idempotency_key_uq').on(t.idempotencyKey),
+    index('notifications_user_status_idx').on(t.userId, t.status),
+    index('notifications_status_scheduled_idx').on(t.status, t.scheduledAt),
+    index('notifications_created_idx').on(t.createdAt, t.id),
+  ],
+);
+
+/** Every status change, in order; `seq` comes from the workflow so activity retries cannot duplicate rows. */
+export const notificationTransitions = pgTable(
+  'notification_transitions',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    notificationId: text('notification_id')
+      .notNull()
+      .references(() => notifications.id, { onDelete: 'cascade' }),
+    seq: integer('seq').notNull(),
+    fromStatus: text('from_status').$type<NotificationStatus>(),
+    toStatus: text('to_status').$type<NotificationStatus>().notNull(),
+    reason: text('reason'),
+    details: jsonb('details').$type<Record<string, unknown>>(),
+    at: instant('at').notNull(),
+  },
+  (t) => [uniqueIndex('notification_transitions_seq_uq').on(t.notificationId, t.seq)],
+);
+
+/** Where a user can be reached: device tokens, push subscriptions, webhook URLs, chat ids. */
+export const targets = pgTable(
+  'targets',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id').notNull(),
+    channel: text('channel').$type<Channel>().notNull(),
+    /** Token, endpoint, URL or chat id. Never logged whole. */
+    address: text('address').notNull(),
+    /** Channel-specific secrets (webhook signing secret, Web Push keys). Never logged. */
+    secrets: jsonb('secrets').$type<Record<string, string>>(),
+    label: text('label'),
+    disabledAt: instant('disabled_at'),
+    disabledReason: text('disabled_reason'),
+    createdAt: instant('created_at').notNull().defaultNow(),
+    updatedAt: instant('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('targets_user_channel_address_uq').on(t.userId, t.channel, t.address),
+    index('targets_user_channel_idx').on(t.userId, t.channel).where(sql`${t.disabledAt} is null`),
+  ],
+);
+
+/** One row per provider call: the attempt log an operator reads when a push went missing. */
+export const deliveryAttempts = pgTable(
+  'delivery_attempts',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    notificationId: text('notification_id')
+      .notNull()
+      .references(() => notifications.id, { onDelete: 'cascade' }),
+    targetId: text('target_id').notNull(),
+    channel: text('channel').$type<Channel>().notNull(),
+    /** Shortened token/endpoint/URL: enough to recognise, never the whole credential. */
+    targetHint: text('target_hint').notNull(),
+    attempt: integer('attempt').notNull(),
+    outcome: text('outcome').notNull(),
+    providerMessageId: text('provider_message_id'),
+    httpStatus: integer('http_status'),
+    errorCode: text('error_code'),
+    errorMessage: text('error_message'),
+    rendered: jsonb('rendered').$type<{ title?: string; body: string }>(),
+    startedAt: instant('started_at').notNull(),
+    finishedAt: instant('finished_at').notNull(),
+  },
+  (t) => [index('delivery_attempts_notification_idx').on(t.notificationId, t.startedAt)],
+);

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Installs npm packages from the lockfile when node_modules is missing or older than the lockfile.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "installing npm packages from the lockfile" >&2
+  npm ci --no-audit --no-fund >&2
+fi

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Makes sure a local PostgreSQL server runs and has a role the tests can create databases with;
+# prints that role's URL. Installs PostgreSQL from Debian packages when it is missing (needs root).
+set -euo pipefail
+
+ROLE=herald_test
+PASSWORD=herald_test
+say() { echo "postgres: $*" >&2; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else return 1; fi; }
+
+if ! command -v pg_lsclusters >/dev/null 2>&1; then
+  say "PostgreSQL is not installed; installing it from Debian packages"
+  as_root apt-get update -qq >&2 && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >&2 || {
+    say "could not install PostgreSQL: install it (apt-get install postgresql) or set TEST_DATABASE_URL"
+    exit 1
+  }
+fi
+
+read -r version cluster port status _ < <(pg_lsclusters --no-header | head -n 1) || true
+if [ -z "${version:-}" ]; then
+  version=$(ls /usr/lib/postgresql | sort -V | tail -n 1)
+  say "creating cluster $version/main"
+  as_root pg_createcluster "$version" main >&2
+  read -r version cluster port status _ < <(pg_lsclusters --no-header | head -n 1)
+fi
+if [ "$status" != online ]; then
+  say "starting cluster $version/$cluster on port $port"
+  as_root pg_ctlcluster "$version" "$cluster" start >&2
+fi
+
+psql_admin() { as_root runuser -u postgres -- psql -p "$port" -tAq "$@"; }
+if [ "$(psql_admin -c "select 1 from pg_roles where rolname = '$ROLE'")" != 1 ]; then
+  say "creating role $ROLE"
+  psql_admin -c "create role $ROLE login createdb password '$PASSWORD'" >&2
+fi
+echo "postgres://$ROLE:$PASSWORD@127.0.0.1:$port/postgres"

@@ -1,0 +1,53 @@
+import express, { type RequestHandler } from 'express';
+import type { Database } from '../db';
+import type { Logger } from '../logger';
+import type { TemporalGateway } from '../temporal/gateway';
+import { requireApiKey } from './auth';
+import { apiError, errorHandler, notFound } from './errors';
+import { notificationRoutes } from './routes/notifications';
+import { userRoutes } from './routes/users';
+
+export interface ApiDeps {
+  db: Database;
+  temporal: TemporalGateway;
+  log: Logger;
+  apiKeys: string[];
+}
+
+/** A body that is not JSON gets a clear 415 instead of being read as "missing". */
+const requireJsonBody: RequestHandler = (req, _res, next) => {
+  const hasBody = Number(req.get('content-length') ?? 0) > 0 || req.get('transfer-encoding') !== undefined;
+  if (hasBody && !req.is('application/json')) {
+    return next(apiError(415, 'unsupported_media_type', 'request body must be JSON (Content-Type: application/json)'));
+  }
+  next();
+};
+
+export function createApp(deps: ApiDeps) {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const temporal = await deps.temporal.isReachable();
+    const database = await deps.db
+      .execute('select 1')
+      .then(() => true)
+      .catch(() => false);
+    res.status(temporal && database ? 200 : 503).json({ status: temporal && database ? 'ready' : 'not_ready', temporal, database });
+  });
+
+  const v1 = express.Router();
+  if (deps.apiKeys.length > 0) v1.use(requireApiKey(deps.apiKeys));
+  v1.use(requireJsonBody, express.json({ limit: '256kb' }));
+  v1.use('/notifications', notificationRoutes(deps));
+  v1.use('/users', userRoutes(deps));
+  app.use('/v1', v1);
+
+  app.use(notFound);
+  app.use(errorHandler(deps.log));
+  return app;
+}

@@ -1,0 +1,27 @@
+import { z } from 'zod';
+import { apiError } from './errors';
+
+/** Parses `value` or throws a 400 naming each offending field. */
+export function parse<S extends z.ZodType>(schema: S, value: unknown, where = 'body'): z.output<S> {
+  if (value === undefined && where === 'body') throw apiError(400, 'validation_failed', 'request body must be a JSON object');
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const details = result.error.issues.map((issue) => ({
+    field: issue.path.length ? issue.path.join('.') : where,
+    message: issue.message,
+  }));
+  const summary = details.map((d) => `${d.field}: ${d.message}`).join('; ');
+  throw apiError(400, 'validation_failed', `invalid ${where}: ${summary}`, details);
+}
+
+export const identifier = (what: string, max = 200) =>
+  z
+    .string({ error: `${what} must be a string` })
+    .min(1, `${what} must not be empty`)
+    .max(max, `${what} must be at most ${max} characters`)
+    .regex(/^[A-Za-z0-9_.:@+-]+$/, `${what} may contain only letters, digits and _ . : @ + -`);
+
+export const instant = (what: string) =>
+  z.iso
+    .datetime({ offset: true, error: `${what} must be an ISO-8601 date-time with a time zone, e.g. 2027-01-31T09:00:00Z` })
+    .transform((v) => new Date(v).toISOString());

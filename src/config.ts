@@ -1,0 +1,165 @@
+import path from 'node:path';
+import ms from 'ms';
+import { z } from 'zod';
+import { CHANNELS, type Channel } from '../workflows/definitions';
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const duration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((value, ctx) => {
+  const parsed = ms(value.trim() as ms.StringValue);
+  if (typeof parsed !== 'number' || !Number.isFinite(parsed) || parsed < 0) {
+        ctx.addIssue({ code: 'custom', message: 'expected a duration such as 500ms, 30s, 5m or 1h' });
+        return z.NEVER;
+      }
+      return parsed;
+    });
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const csv = z
+  .string()
+  .default('')
+  .transform((v) =>
+    v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
+
+/** Defaults per channel; every field is overridable with RETRY_<CHANNEL>_<FIELD>. */
+const RETRY_DEFAULTS: Record<Channel, { initial: string; max: string; attempts: number; timeout: string; budget: string }> = {
+  webhook: { initial: '2s', max: '5m', attempts: 10, timeout: '15s', budget: '2h' },
+  fcm: { initial: '2s', max: '10m', attempts: 12, timeout: '60s', budget: '6h' },
+  webpush: { initial: '2s', max: '10m', attempts: 12, timeout: '20s', budget: '6h' },
+  telegram: { initial: '2s', max: '5m', attempts: 10, timeout: '15s', budget: '2h' },
+};
+
+const retryVar = (channel: Channel, field: string) => `RETRY_${channel.toUpperCase()}_${field}`;
+const retrySchema = z.object(
+  Object.fromEntries(
+    CHANNELS.flatMap((channel) => {
+      const d = RETRY_DEFAULTS[channel];
+      return [
+        [retryVar(channel, 'INITIAL_INTERVAL'), duration(d.initial)],
+        [retryVar(channel, 'MAX_INTERVAL'), duration(d.max)],
+        [retryVar(channel, 'MAX_ATTEMPTS'), positiveInt.default(d.attempts)],
+        [retryVar(channel, 'ATTEMPT_TIMEOUT'), duration(d.timeout)],
+        [retryVar(channel, 'TOTAL_TIMEOUT'), duration(d.budget)],
+      ];
+    }),
+  ) as Record<string, z.ZodType<number, string | undefined>>,
+);
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  HOST: z.string().default('127.0.0.1'),
+  PORT: port.default(3000),
+  DATA_DIR: z.string().default('.data'),
+  DATABASE_URL: z.url({ message: 'expected a postgres:// URL' }).optional(),
+  DATABASE_POOL_SIZE: positiveInt.default(10),
+  API_KEYS: csv,
+  TEMPORAL_ADDRESS: z.string().optional(),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('herald-notifications'),
+  TEMPORAL_DEV_PORT: port.default(7233),
+  TEMPORAL_UI_PORT: port.default(8233),
+  TEMPORAL_CLI_PATH: z.string().optional(),
+  WORKFLOW_BUNDLE_PATH: z.string().optional(),
+  WORKER_SHUTDOWN_GRACE: duration('20s'),
+  WEBHOOK_TIMEOUT: duration('10s'),
+});
+
+export interface RetrySettings {
+  initialIntervalMs: number;
+  maximumIntervalMs: number;
+  maximumAttempts: number;
+  /** One attempt's limit (startToCloseTimeout). */
+  attemptTimeoutMs: number;
+  /** The whole retry budget (scheduleToCloseTimeout). */
+  totalTimeoutMs: number;
+}
+
+export interface Config {
+  env: 'development' | 'production' | 'test';
+  logLevel: string;
+  api: { host: string; port: number; apiKeys: string[] };
+  dataDir: string;
+  database: { url?: string; pgliteDir: string; poolSize: number };
+  temporal: {
+    /** Unset: the embedded dev server is started. */
+    address?: string;
+    namespace: string;
+    taskQueue: string;
+    devServer: { port: number; uiPort: number; dbFile: string; cliPath?: string };
+    shutdownGraceMs: number;
+    /** A pre-built workflow bundle (production images); unset bundles the workflows at start-up. */
+    workflowBundlePath?: string;
+  };
+  channels: {
+    webhook: { timeoutMs: number };
+    retry: Record<Channel, RetrySettings>;
+  };
+}
+
+/** Parses and validates the environment once; throws ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // An empty variable means "not set", as in most deployment tools.
+  const set = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''));
+  const base = envSchema.safeParse(set);
+  const retries = retrySchema.safeParse(set);
+  const issues = [...(base.error?.issues ?? []), ...(retries.error?.issues ?? [])];
+  if (!base.success || !retries.success || issues.length > 0) {
+    throw new ConfigError(
+      issues.map((issue) => {
+        const name = issue.path.join('.');
+        return `${name}: ${issue.message}${env[name] === undefined ? '' : ` (got "${env[name]}")`}`;
+      }),
+    );
+  }
+  const e = base.data;
+  const r = retries.data;
+  const dataDir = path.resolve(e.DATA_DIR);
+  const retry = Object.fromEntries(
+    CHANNELS.map((channel): [Channel, RetrySettings] => [
+      channel,
+      {
+        initialIntervalMs: r[retryVar(channel, 'INITIAL_INTERVAL')],
+        maximumIntervalMs: r[retryVar(channel, 'MAX_INTERVAL')],
+        maximumAttempts: r[retryVar(channel, 'MAX_ATTEMPTS')],
+        attemptTimeoutMs: r[retryVar(channel, 'ATTEMPT_TIMEOUT')],
+        totalTimeoutMs: r[retryVar(channel, 'TOTAL_TIMEOUT')],
+      },
+    ]),
+  ) as Record<Channel, RetrySettings>;
+
+  return {
+    env: e.NODE_ENV,
+    logLevel: e.LOG_LEVEL,
+    api: { host: e.HOST, port: e.PORT, apiKeys: e.API_KEYS },
+    dataDir,
+    database: { url: e.DATABASE_URL, pgliteDir: path.join(dataDir, 'pglite'), poolSize: e.DATABASE_POOL_SIZE },
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      taskQueue: e.TEMPORAL_TASK_QUEUE,
+      devServer: {
+        port: e.TEMPORAL_DEV_PORT,
+        uiPort: e.TEMPORAL_UI_PORT,
+        dbFile: path.join(dataDir, 'temporal.sqlite'),
+        cliPath: e.TEMPORAL_CLI_PATH,
+      },
+      shutdownGraceMs: e.WORKER_SHUTDOWN_GRACE,
+      workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,
+    },
+    channels: { webhook: { timeoutMs: e.WEBHOOK_TIMEOUT }, retry },
+  };
+}

@@ -1,0 +1,28 @@
+import pino from 'pino';
+
+export type Logger = pino.Logger;
+
+/**
+ * Field names that may hold credentials. pino removes them wherever they appear (two levels deep),
+ * so a careless `log.info({ target })` still cannot leak a token, key or signing secret.
+ */
+const SECRET_FIELDS = [
+  'token',
+  'secret',
+  'privateKey',
+  'private_key',
+  'apiKey',
+  'authorization',
+  'x-api-key',
+  'auth',
+  'p256dh',
+  'botToken',
+  'password',
+];
+const redactPaths = SECRET_FIELDS.flatMap((f) => [f, `*.${f}`, `*.*.${f}`]).map((p) =>
+  p.includes('-') ? p.replace(/([^.*]+-[^.]+)$/, '["$1"]') : p,
+);
+
+export function createLogger(level: string, name = 'herald'): Logger {
+  return pino({ name, level, redact: { paths: redactPaths, censor: '[redacted]' } });
+}

@@ -1,0 +1,50 @@
+// The embedded default: `npm start` runs everything Herald needs on one machine.
+import { loadConfig } from './config';
+import { createLogger } from './logger';
+import { startStack } from './stack';
+import { resolveTemporalBinary } from './temporal/binary';
+import { startDevServer, type DevServer } from './temporal/dev-server';
+import { runUntilSignal, startupFailed } from './process';
+
+async function main() {
+  const config = loadConfig();
+  const log = createLogger(config.logLevel);
+
+  let devServer: DevServer | undefined;
+  if (!config.temporal.address) {
+    devServer = await startDevServer({
+      binary: resolveTemporalBinary(config.temporal.devServer.cliPath),
+      port: config.temporal.devServer.port,
+      uiPort: config.temporal.devServer.uiPort,
+      dbFile: config.temporal.devServer.dbFile,
+      namespace: config.temporal.namespace,
+      log,
+    });
+  }
+  try {
+    const stack = await startStack({
+      config,
+      log,
+      temporalAddress: config.temporal.address ?? devServer!.address,
+      run: { api: true, worker: true },
+    });
+    log.info(
+      {
+        api: stack.api!.url,
+        temporalUi: devServer?.uiUrl ?? '(external cluster)',
+        database: stack.database.driver,
+      },
+      'herald is up',
+    );
+    console.log(`\n  Herald API     ${stack.api!.url}\n  Temporal UI    ${devServer?.uiUrl ?? `cluster at ${config.temporal.address}`}\n`);
+    await runUntilSignal(log, stack.workerDone!, async () => {
+      await stack.stop();
+      await devServer?.stop();
+    });
+  } catch (err) {
+    await devServer?.stop();
+    throw err;
+  }
+}
+
+main().catch(startupFailed);

@@ -1,0 +1,62 @@
+import { createHash } from 'node:crypto';
+import stringify from 'safe-stable-stringify';
+import { z } from 'zod';
+import { CHANNELS } from '../../workflows/definitions';
+import { identifier, instant } from '../api/validation';
+
+const MAX_SCHEDULE_AHEAD_MS = 366 * 24 * 3600 * 1000;
+
+const inlineContent = z
+  .object({
+    title: z.string().max(200, 'title must be at most 200 characters').optional(),
+    body: z.string({ error: 'body must be a string' }).min(1, 'body must not be empty').max(4000),
+    data: z.record(z.string(), z.string(), { error: 'data must map strings to strings' }).optional(),
+    url: z.url({ error: 'url must be an absolute URL' }).optional(),
+  })
+  .strict();
+
+/** POST /v1/notifications. Unknown fields are refused so that a typo cannot silently change meaning. */
+export const createNotificationSchema = z
+  .object({
+    idempotencyKey: z.string().min(1).max(255).optional(),
+    userId: identifier('userId'),
+    type: identifier('type', 100).default('general'),
+    category: identifier('category', 100).optional(),
+    channels: z
+      .array(z.enum(CHANNELS, { error: `channel must be one of ${CHANNELS.join(', ')}` }), {
+        error: 'channels must be an array of channel names',
+      })
+      .min(1, 'channels must name at least one channel')
+      .refine((list) => new Set(list).size === list.length, 'channels must not repeat a channel'),
+    routing: z.enum(['all', 'fallback'], { error: 'routing must be "all" or "fallback"' }).default('all'),
+    scheduledAt: instant('scheduledAt').optional(),
+    expiresAt: instant('expiresAt').optional(),
+    content: inlineContent,
+    collapseKey: z.string().min(1).max(200).optional(),
+    metadata: z
+      .record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]), {
+        error: 'metadata must map strings to strings, numbers, booleans or null',
+      })
+      .optional(),
+  })
+  .strict()
+  .superRefine((req, ctx) => {
+    const now = Date.now();
+    if (req.scheduledAt && Date.parse(req.scheduledAt) > now + MAX_SCHEDULE_AHEAD_MS) {
+      ctx.addIssue({ code: 'custom', path: ['scheduledAt'], message: 'scheduledAt must be within 366 days' });
+    }
+    if (req.expiresAt && Date.parse(req.expiresAt) <= Date.parse(req.scheduledAt ?? new Date(now).toISOString())) {
+      ctx.addIssue({ code: 'custom', path: ['expiresAt'], message: 'expiresAt must be after scheduledAt' });
+    }
+  });
+
+export type CreateNotificationRequest = z.output<typeof createNotificationSchema>;
+
+/**
+ * Identifies "the same request" for idempotency: the parsed, normalised body (defaults applied,
+ * times in UTC, keys sorted), so formatting differences do not count as a different body.
+ */
+export function requestFingerprint(request: CreateNotificationRequest): string {
+  const { idempotencyKey: _key, ...meaningful } = request;
+  return createHash('sha256').update(stringify(meaningful) ?? '').digest('hex');
+}

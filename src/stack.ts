@@ -1,0 +1,78 @@
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import { startApiServer, type ApiServer } from './api/server';
+import type { ChannelAdapter } from './channels/types';
+import type { Config } from './config';
+import { openDatabase, type DatabaseHandle } from './db';
+import type { Logger } from './logger';
+import { TemporalGateway } from './temporal/gateway';
+import { installTemporalLogging } from './temporal/logging';
+import { ensureSearchAttributes } from './temporal/search-attributes';
+import { createWorker } from './worker';
+import type { Channel } from '../workflows/definitions';
+
+export interface StackOptions {
+  config: Config;
+  log: Logger;
+  /** host:port of the Temporal frontend to use. */
+  temporalAddress: string;
+  run: { api: boolean; worker: boolean };
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  adapters?: Partial<Record<Channel, ChannelAdapter>>;
+}
+
+export interface Stack {
+  database: DatabaseHandle;
+  temporal: TemporalGateway;
+  api?: ApiServer;
+  /** Settles when the worker stops; rejects if it dies. */
+  workerDone?: Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Wires database, Temporal, worker and API together. The embedded default runs all of it in one
+ * process; production runs the API and the worker as separate processes of the same code.
+ */
+export async function startStack({ config, log, temporalAddress, run, workflowBundle, adapters }: StackOptions): Promise<Stack> {
+  installTemporalLogging(log);
+  const database = await openDatabase(
+    { url: config.database.url, pgliteDir: config.database.pgliteDir, poolSize: config.database.poolSize },
+    log,
+  );
+  const connection = await Connection.connect({ address: temporalAddress });
+  await ensureSearchAttributes(connection, config.temporal.namespace, log);
+  const temporal = new TemporalGateway(
+    new Client({ connection, namespace: config.temporal.namespace }),
+    config.temporal.taskQueue,
+  );
+
+  let workerConnection: NativeConnection | undefined;
+  let worker: Awaited<ReturnType<typeof createWorker>> | undefined;
+  let workerDone: Promise<void> | undefined;
+  if (run.worker) {
+    workerConnection = await NativeConnection.connect({ address: temporalAddress });
+    worker = await createWorker({ config, db: database.db, log, connection: workerConnection, workflowBundle, adapters });
+    workerDone = worker.run();
+    log.info({ taskQueue: config.temporal.taskQueue }, 'worker polling');
+  }
+  const api = run.api
+    ? await startApiServer({ db: database.db, temporal, log, apiKeys: config.api.apiKeys }, config.api.host, config.api.port)
+    : undefined;
+
+  return {
+    database,
+    temporal,
+    api,
+    workerDone,
+    async stop() {
+      // Order matters: stop taking requests, let in-flight activities finish, then close what they use.
+      await api?.stop();
+      if (worker && worker.getState() === 'RUNNING') worker.shutdown();
+      await workerDone?.catch((err) => log.error({ err }, 'worker stopped with an error'));
+      await workerConnection?.close();
+      await connection.close();
+      await database.close();
+    },
+  };
+}

@@ -1,0 +1,94 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import type { Logger } from '../logger';
+import { searchAttributeFlags } from './search-attributes';
+
+export interface DevServerOptions {
+  binary: string;
+  port: number;
+  /** Web UI port; `null` runs headless (tests). */
+  uiPort: number | null;
+  /** SQLite file that keeps workflows across restarts; unset keeps everything in memory. */
+  dbFile?: string;
+  namespace: string;
+  log: Logger;
+  readyTimeoutMs?: number;
+}
+
+export interface DevServer {
+  address: string;
+  uiUrl?: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `temporal server start-dev` and resolves once its frontend answers. We spawn it ourselves
+ * rather than through TestWorkflowEnvironment.createLocal, whose hard-coded 5 s start-up limit kills
+ * the server on a loaded 2-core machine, and because the embedded default needs a persistent file.
+ */
+export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
+  const { binary, port, uiPort, dbFile, namespace, log } = options;
+  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--namespace', namespace];
+  args.push(...(uiPort === null ? ['--headless'] : ['--ui-port', String(uiPort)]));
+  if (dbFile) {
+    fs.mkdirSync(path.dirname(dbFile), { recursive: true });
+    // WAL keeps SQLite's single writer from becoming the bottleneck; NORMAL sync is still crash-safe in WAL.
+    args.push('--db-filename', dbFile, '--sqlite-pragma', 'journal_mode=WAL', '--sqlite-pragma', 'synchronous=NORMAL');
+  }
+  args.push(...searchAttributeFlags(), '--log-level', 'warn');
+
+  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const collect = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-4000);
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+
+  const address = `127.0.0.1:${port}`;
+  try {
+    await waitUntilServing(address, exited, options.readyTimeoutMs ?? 60_000);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw new Error(`temporal dev server did not start on ${address}: ${(err as Error).message}\n${output.trim()}`);
+  }
+  log.info({ address, dbFile: dbFile ?? 'memory' }, 'temporal dev server started');
+
+  return {
+    address,
+    uiUrl: uiPort === null ? undefined : `http://127.0.0.1:${uiPort}`,
+    process: child,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+async function waitUntilServing(address: string, exited: Promise<number | null>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let earlyExit: number | null | undefined;
+  void exited.then((code) => (earlyExit = code));
+  for (;;) {
+    if (earlyExit !== undefined) throw new Error(`process exited with code ${earlyExit}`);
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 1000 });
+      try {
+        await connection.workflowService.getSystemInfo({});
+        return;
+      } finally {
+        await connection.close();
+      }
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+}

@@ -1,0 +1,97 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { call, eventually } from '../setup/http';
+import { freePort } from '../setup/net';
+import { startWebhookReceiver, type WebhookReceiver } from '../setup/webhook-receiver';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+/** `npm start` as a user runs it: the embedded dev server, PGlite, worker and API in one process. */
+async function startService(env: Record<string, string>): Promise<{ child: ChildProcess; exited: Promise<number | null> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, ...env, LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let output = '';
+  await new Promise<void>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('Herald API')) resolve();
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    void exited.then((code) => reject(new Error(`service exited with ${code} before it was up:\n${output}`)));
+  });
+  return { child, exited };
+}
+
+const portOpen = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => socket.destroy() && resolve(true));
+    socket.once('error', () => resolve(false));
+  });
+
+describe('the embedded default across a restart', () => {
+  let receiver: WebhookReceiver;
+  let dataDir: string;
+  let env: Record<string, string>;
+  let running: Awaited<ReturnType<typeof startService>> | undefined;
+
+  beforeAll(async () => {
+    receiver = await startWebhookReceiver();
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'herald-restart-'));
+    env = {
+      DATA_DIR: dataDir,
+      PORT: String(await freePort()),
+      TEMPORAL_DEV_PORT: String(await freePort()),
+      TEMPORAL_UI_PORT: String(await freePort()),
+    };
+  });
+  afterAll(async () => {
+    running?.child.kill('SIGKILL');
+    await receiver?.close();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test('a notification due while the service is down fires exactly once after it comes back', async () => {
+    const api = `http://127.0.0.1:${env.PORT}`;
+    running = await startService(env);
+    await call(api, 'POST', '/v1/users/sleeper/webhooks', { body: { url: receiver.url } });
+    const dueAt = Date.now() + 8000;
+    const created = await call(api, 'POST', '/v1/notifications', {
+      headers: { 'Idempotency-Key': 'across-restart' },
+      body: { userId: 'sleeper', channels: ['webhook'], scheduledAt: new Date(dueAt).toISOString(), content: { body: 'still here' } },
+    });
+    expect(created.status).toBe(202);
+
+    running.child.kill('SIGTERM');
+    expect(await running.exited).toBe(0);
+    running = undefined;
+    // Clean stop: API, worker and the dev server are all gone.
+    expect(await portOpen(Number(env.PORT))).toBe(false);
+    expect(await portOpen(Number(env.TEMPORAL_DEV_PORT))).toBe(false);
+
+    await new Promise((r) => setTimeout(r, Math.max(0, dueAt - Date.now()) + 1000));
+    expect(receiver.received).toHaveLength(0);
+
+    running = await startService(env);
+    const done = await eventually(
+      () => call(api, 'GET', `/v1/notifications/${created.body.id}`),
+      (r) => r.body.status === 'DELIVERED',
+    );
+    expect(done.body.status).toBe('DELIVERED');
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(receiver.received).toHaveLength(1);
+    expect(JSON.parse(receiver.received[0].body).data.body).toBe('still here');
+
+    running.child.kill('SIGTERM');
+    expect(await running.exited).toBe(0);
+    running = undefined;
+  });
+});

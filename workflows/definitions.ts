@@ -1,0 +1,95 @@
+// The contract shared by the workflow, the worker and the API. Only workflow-safe imports here:
+// this module is bundled into the deterministic workflow sandbox.
+import { defineQuery } from '@temporalio/workflow';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+export const CHANNELS = ['webhook', 'fcm', 'webpush', 'telegram'] as const;
+export type Channel = (typeof CHANNELS)[number];
+
+export const STATUSES = ['SCHEDULED', 'DEFERRED', 'SENDING', 'DELIVERED', 'FAILED', 'CANCELLED', 'EXPIRED'] as const;
+export type NotificationStatus = (typeof STATUSES)[number];
+export const PENDING_STATUSES = ['SCHEDULED', 'DEFERRED'] as const satisfies readonly NotificationStatus[];
+export const TERMINAL_STATUSES = ['DELIVERED', 'FAILED', 'CANCELLED', 'EXPIRED'] as const satisfies readonly NotificationStatus[];
+
+export const CANCEL_REASONS = ['requested', 'replaced', 'user_active', 'opted_out', 'quiet_hours_drop'] as const;
+export type CancelReason = (typeof CANCEL_REASONS)[number];
+export type DeferReason = 'quiet_hours' | 'throttled' | 'delivery_off';
+
+export type Routing = 'all' | 'fallback';
+
+export interface InlineContent {
+  title?: string;
+  body: string;
+  data?: Record<string, string>;
+  url?: string;
+}
+export interface TemplateContent {
+  template: { key: string; locale?: string; data?: Record<string, unknown> };
+}
+export type Content = InlineContent | TemplateContent;
+
+/** Correlation fields carried to delivery reports and receivers; never interpreted by Herald. */
+export type Metadata = Record<string, string | number | boolean | null>;
+
+export interface NotificationInput {
+  notificationId: string;
+  idempotencyKey: string;
+  /** Hash of the normalised create request: same key + different body is refused. */
+  requestFingerprint: string;
+  userId: string;
+  type: string;
+  category: string;
+  channels: Channel[];
+  routing: Routing;
+  content: Content;
+  /** ISO-8601 UTC instants: time-zone maths never happens in workflow code. */
+  scheduledAt: string;
+  expiresAt?: string;
+  collapseKey?: string;
+  metadata?: Metadata;
+}
+
+export type TargetOutcome = 'delivered' | 'failed' | 'skipped';
+export interface TargetResult {
+  channel: Channel;
+  targetId: string;
+  /** Shortened address, safe to show and log. */
+  target: string;
+  outcome: TargetOutcome;
+  errorType?: string;
+  message?: string;
+}
+
+export interface NotificationResult {
+  status: NotificationStatus;
+  reason?: string;
+  targets: TargetResult[];
+}
+
+export interface StatusView {
+  notificationId: string;
+  phase: NotificationStatus;
+  reason?: string;
+  /** When the workflow next wakes up on its own (due time or end of a deferral). */
+  nextWakeAt?: string;
+  scheduledAt: string;
+  deferReason?: DeferReason;
+  sendingStartedAt?: string;
+  replacedBy?: string;
+  targets: TargetResult[];
+}
+
+/** Thrown (as an ApplicationFailure of this type) when a change arrives after sending began. */
+export const TOO_LATE = 'too_late';
+export interface TooLateDetails {
+  status: NotificationStatus;
+  sendingStartedAt?: string;
+}
+
+export const NotificationStatusKey = defineSearchAttributeKey('NotificationStatus', SearchAttributeType.KEYWORD);
+export const UserIdKey = defineSearchAttributeKey('UserId', SearchAttributeType.KEYWORD);
+export const NotificationTypeKey = defineSearchAttributeKey('NotificationType', SearchAttributeType.KEYWORD);
+export const ScheduledAtKey = defineSearchAttributeKey('ScheduledAt', SearchAttributeType.DATETIME);
+export const SEARCH_ATTRIBUTES = [NotificationStatusKey, UserIdKey, NotificationTypeKey, ScheduledAtKey];
+
+export const statusQuery = defineQuery<StatusView>('status');

@@ -1,0 +1,91 @@
+// Fan-out of one notification to its channel targets: one activity per (notification, channel, target).
+import { ActivityCancellationType, ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import type { Activities, PlannedTarget, SendInput, SendOutput } from '../activities';
+import type { RetrySettings } from '../src/config';
+import type { Channel, NotificationInput, TargetResult } from './definitions';
+
+const planning = proxyActivities<Activities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', maximumInterval: '1m' },
+});
+
+const SEND_ACTIVITY = {
+  webhook: 'sendWebhook',
+  fcm: 'sendFcm',
+  webpush: 'sendWebPush',
+  telegram: 'sendTelegram',
+} as const satisfies Record<Channel, keyof Activities>;
+
+/** Each channel gets its own retry policy; the worker's configuration supplies it through the plan. */
+function sender(channel: Channel, policy: RetrySettings): (input: SendInput) => Promise<SendOutput> {
+  const activities = proxyActivities<Activities>({
+    startToCloseTimeout: policy.attemptTimeoutMs,
+    scheduleToCloseTimeout: policy.totalTimeoutMs,
+    // Once a provider call is under way its outcome matters (it may have been accepted): wait for it.
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    retry: {
+      initialInterval: policy.initialIntervalMs,
+      maximumInterval: policy.maximumIntervalMs,
+      maximumAttempts: policy.maximumAttempts,
+      backoffCoefficient: 2,
+    },
+  });
+  return activities[SEND_ACTIVITY[channel]];
+}
+
+function failureOf(err: unknown): { errorType: string; message: string } {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  if (cause instanceof ApplicationFailure) return { errorType: cause.type ?? 'error', message: cause.message };
+  if (cause instanceof Error) return { errorType: cause.name, message: cause.message };
+  return { errorType: 'error', message: String(cause) };
+}
+
+/**
+ * Sends to every target of the recipient, following the notification's routing: `all` fans out at
+ * once; `fallback` tries channels in the given order and stops at the first one that delivers.
+ * `onResult` sees each result as it lands, so the status query can show progress.
+ */
+export async function sendToTargets(
+  input: NotificationInput,
+  onResult: (result: TargetResult) => void,
+): Promise<TargetResult[]> {
+  const plan = await planning.planDelivery(input.userId, input.channels);
+  plan.unavailable.forEach(onResult);
+  const results: TargetResult[] = [...plan.unavailable];
+
+  const sendAll = async (targets: PlannedTarget[]) => {
+    const settled = await Promise.allSettled(
+      targets.map((t) =>
+        sender(t.channel, plan.retry[t.channel]!)({
+          notificationId: input.notificationId,
+          userId: input.userId,
+          type: input.type,
+          category: input.category,
+          metadata: input.metadata,
+          content: input.content,
+          targetId: t.targetId,
+        }),
+      ),
+    );
+    return settled.map((s, i): TargetResult => {
+      const base = { channel: targets[i].channel, targetId: targets[i].targetId, target: targets[i].target };
+      const result: TargetResult =
+        s.status === 'fulfilled'
+          ? { ...base, outcome: s.value.outcome, errorType: s.value.reason }
+          : { ...base, outcome: 'failed', ...failureOf(s.reason) };
+      onResult(result);
+      results.push(result);
+      return result;
+    });
+  };
+
+  if (input.routing === 'all') {
+    await sendAll(plan.targets);
+  } else {
+    for (const channel of input.channels) {
+      const batch = await sendAll(plan.targets.filter((t) => t.channel === channel));
+      if (batch.some((r) => r.outcome === 'delivered')) break;
+    }
+  }
+  return results;
+}
