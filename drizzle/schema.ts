@@ -1,10 +1,13 @@
 import { sql } from 'drizzle-orm';
 import {
   bigserial,
+  boolean,
+  doublePrecision,
   index,
   integer,
   jsonb,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   uniqueIndex,
@@ -27,6 +30,8 @@ export const notifications = pgTable(
     category: text('category').notNull(),
     status: text('status').$type<NotificationStatus>().notNull(),
     statusReason: text('status_reason'),
+    /** `seq` of the transition that set `status`: an older transition landing late cannot roll it back. */
+    statusSeq: integer('status_seq').notNull().default(0),
     channels: jsonb('channels').$type<Channel[]>().notNull(),
     routing: text('routing').$type<Routing>().notNull(),
     content: jsonb('content').$type<Content>().notNull(),
@@ -45,6 +50,7 @@ export const notifications = pgTable(
     index('notifications_user_status_idx').on(t.userId, t.status),
     index('notifications_status_scheduled_idx').on(t.status, t.scheduledAt),
     index('notifications_created_idx').on(t.createdAt, t.id),
+    index('notifications_user_collapse_idx').on(t.userId, t.collapseKey),
   ],
 );
 
@@ -112,4 +118,52 @@ export const deliveryAttempts = pgTable(
     finishedAt: instant('finished_at').notNull(),
   },
   (t) => [index('delivery_attempts_notification_idx').on(t.notificationId, t.startedAt)],
+);
+
+export type QuietHoursPolicy = 'defer' | 'drop' | 'bypass';
+
+/** What the recipient asked for; read at the due time, never copied into the workflow. */
+export const userPreferences = pgTable('user_preferences', {
+  userId: text('user_id').primaryKey(),
+  timeZone: text('time_zone'),
+  quietHours: jsonb('quiet_hours').$type<{ start: string; end: string }>(),
+  optedOutCategories: jsonb('opted_out_categories').$type<string[]>().notNull().default([]),
+  locale: text('locale'),
+  lastActiveAt: instant('last_active_at'),
+  updatedAt: instant('updated_at').notNull().defaultNow(),
+});
+
+/** Per notification type: the recent-activity window, the replacement window and its delivery switch. */
+export const typeSettings = pgTable('type_settings', {
+  type: text('type').primaryKey(),
+  activeWindowMinutes: integer('active_window_minutes'),
+  replaceWindowMinutes: integer('replace_window_minutes'),
+  deliveryEnabled: boolean('delivery_enabled').notNull().default(true),
+  updatedAt: instant('updated_at').notNull().defaultNow(),
+});
+
+/** Per category: what quiet hours do to it. */
+export const categorySettings = pgTable('category_settings', {
+  category: text('category').primaryKey(),
+  quietHours: text('quiet_hours').$type<QuietHoursPolicy>().notNull(),
+  updatedAt: instant('updated_at').notNull().defaultNow(),
+});
+
+/** Service-wide switches (the global delivery switch). */
+export const settings = pgTable('settings', {
+  key: text('key').primaryKey(),
+  value: jsonb('value').$type<unknown>().notNull(),
+  updatedAt: instant('updated_at').notNull().defaultNow(),
+});
+
+/** Recipient throttle: one token bucket per user × channel. */
+export const throttleBuckets = pgTable(
+  'throttle_buckets',
+  {
+    userId: text('user_id').notNull(),
+    channel: text('channel').$type<Channel>().notNull(),
+    tokens: doublePrecision('tokens').notNull(),
+    updatedAt: instant('updated_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.channel] })],
 );

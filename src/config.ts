@@ -76,6 +76,10 @@ const envSchema = z.object({
   WORKFLOW_BUNDLE_PATH: z.string().optional(),
   WORKER_SHUTDOWN_GRACE: duration('20s'),
   WEBHOOK_TIMEOUT: duration('10s'),
+  ACTIVE_WINDOW_MINUTES: z.coerce.number().int().min(0).default(0),
+  DELIVERY_OFF_RECHECK: duration('1m'),
+  THROTTLE_BURST: z.coerce.number().int().min(0).default(20),
+  THROTTLE_PER_HOUR: z.coerce.number().min(0).default(20),
 });
 
 export interface RetrySettings {
@@ -103,6 +107,14 @@ export interface Config {
     shutdownGraceMs: number;
     /** A pre-built workflow bundle (production images); unset bundles the workflows at start-up. */
     workflowBundlePath?: string;
+  };
+  policy: {
+    /** Cancel when the user was active this recently (minutes); per-type settings override it; 0 = off. */
+    activeWindowMinutes: number;
+    /** While delivery is switched off, held notifications look again this often. */
+    deliveryOffRecheckMs: number;
+    /** Recipient throttle per user × channel; 0 turns it off. */
+    throttle: { burst: number; perHour: number };
   };
   channels: {
     webhook: { timeoutMs: number };
@@ -159,6 +171,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       },
       shutdownGraceMs: e.WORKER_SHUTDOWN_GRACE,
       workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,
+    },
+    policy: {
+      activeWindowMinutes: e.ACTIVE_WINDOW_MINUTES,
+      deliveryOffRecheckMs: e.DELIVERY_OFF_RECHECK,
+      throttle: { burst: e.THROTTLE_BURST, perHour: e.THROTTLE_PER_HOUR },
     },
     channels: { webhook: { timeoutMs: e.WEBHOOK_TIMEOUT }, retry },
   };

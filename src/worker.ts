@@ -35,6 +35,7 @@ export async function createWorker({ config, db, log, connection, workflowBundle
       log,
       adapters: adapters ?? buildAdapters(config),
       retry: config.channels.retry,
+      policy: config.policy,
     }),
     shutdownGraceTime: config.temporal.shutdownGraceMs,
   });

@@ -1,6 +1,6 @@
 // The contract shared by the workflow, the worker and the API. Only workflow-safe imports here:
 // this module is bundled into the deterministic workflow sandbox.
-import { defineQuery } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 
 export const CHANNELS = ['webhook', 'fcm', 'webpush', 'telegram'] as const;
@@ -92,4 +92,29 @@ export const NotificationTypeKey = defineSearchAttributeKey('NotificationType', 
 export const ScheduledAtKey = defineSearchAttributeKey('ScheduledAt', SearchAttributeType.DATETIME);
 export const SEARCH_ATTRIBUTES = [NotificationStatusKey, UserIdKey, NotificationTypeKey, ScheduledAtKey];
 
+/** A change to a pending notification: a new due time, new content, or both. */
+export interface Change {
+  scheduledAt?: string;
+  content?: Content;
+}
+
+/** What the due-time checks decided (computed in an activity: time zones stay out of workflow code). */
+export type DueVerdict =
+  | { action: 'send' }
+  | { action: 'expire' }
+  | { action: 'cancel'; reason: CancelReason; replacedBy?: string }
+  | { action: 'defer'; reason: DeferReason; until: string };
+
 export const statusQuery = defineQuery<StatusView>('status');
+
+// Signals: fire-and-forget, so an operator can send them with `temporal workflow signal`.
+export const cancelSignal = defineSignal<[reason?: string]>('cancel');
+export const rescheduleSignal = defineSignal<[scheduledAt: string]>('reschedule');
+export const replaceSignal = defineSignal<[content: Content, scheduledAt?: string]>('replace');
+export const supersedeSignal = defineSignal<[byNotificationId: string]>('supersede');
+/** Re-run the due-time checks now (preferences or the delivery switch changed). */
+export const recheckSignal = defineSignal('recheck');
+
+// Updates: the API's synchronous versions, answering "done" or failing with `too_late`.
+export const cancelUpdate = defineUpdate<StatusView, [note: string | null]>('cancelNotification');
+export const changeUpdate = defineUpdate<StatusView, [change: Change]>('changeNotification');

@@ -1,60 +1,139 @@
-import { condition, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import {
+  allHandlersFinished,
+  CancellationScope,
+  condition,
+  isCancellation,
+  log,
+  proxyActivities,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import {
   NotificationStatusKey,
-  statusQuery,
+  ScheduledAtKey,
+  type Change,
   type NotificationInput,
   type NotificationResult,
   type NotificationStatus,
-  type TargetResult,
 } from './definitions';
+import { installHandlers } from './handlers';
+import { isPending, type NotificationState } from './state';
 import { sendToTargets } from './send';
 
 // Recording must never be lost: during a Postgres outage keep retrying (capped at one try a minute).
-const records = proxyActivities<Activities>({
+const activities = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', maximumInterval: '1m' },
 });
 
-const nowIso = () => new Date().toISOString();
+const iso = (ms: number) => new Date(ms).toISOString();
 
 /** One notification, from acceptance to a terminal state. */
 export async function notificationWorkflow(input: NotificationInput): Promise<NotificationResult> {
-  const state = {
-    status: 'SCHEDULED' as NotificationStatus,
-    reason: undefined as string | undefined,
+  const s: NotificationState = {
+    status: 'SCHEDULED',
     seq: 1,
     dueAt: Date.parse(input.scheduledAt),
-    sendingStartedAt: undefined as string | undefined,
-    targets: [] as TargetResult[],
-  };
-
-  setHandler(statusQuery, () => ({
-    notificationId: input.notificationId,
-    phase: state.status,
-    reason: state.reason,
     scheduledAt: input.scheduledAt,
-    nextWakeAt: state.status === 'SCHEDULED' ? new Date(state.dueAt).toISOString() : undefined,
-    sendingStartedAt: state.sendingStartedAt,
-    targets: state.targets,
-  }));
+    content: input.content,
+    changeVersion: 0,
+    recordedChangeVersion: 0,
+    wake: 0,
+    targets: [],
+  };
+  installHandlers(input, s);
 
-  async function transition(to: NotificationStatus, reason?: string, details?: Record<string, unknown>) {
-    const from = state.status;
-    Object.assign(state, { status: to, reason, seq: state.seq + 1 });
-    upsertSearchAttributes([{ key: NotificationStatusKey, value: to }]);
-    await records.recordTransition({ notificationId: input.notificationId, seq: state.seq, from, to, reason, details, at: nowIso() });
+  async function transition(to: NotificationStatus, reason?: string, details?: Record<string, unknown>, changes?: Change) {
+    const from = s.status;
+    // Set before awaiting: a cancel arriving while this is recorded must already see the new status.
+    Object.assign(s, { status: to, reason, seq: s.seq + 1 });
+    upsertSearchAttributes([
+      { key: NotificationStatusKey, value: to },
+      ...(changes?.scheduledAt ? [{ key: ScheduledAtKey, value: new Date(changes.scheduledAt) }] : []),
+    ]);
+    await activities.recordTransition({
+      notificationId: input.notificationId,
+      seq: s.seq,
+      from,
+      to,
+      reason,
+      details,
+      changes,
+      replacedBy: to === 'CANCELLED' ? s.cancel?.replacedBy : undefined,
+      at: iso(Date.now()),
+    });
   }
 
-  await records.recordAccepted(input, nowIso());
-  // A durable timer: survives worker and server restarts, and costs nothing while it waits.
-  await condition(() => false, Math.max(1, state.dueAt - Date.now()));
+  const finish = async (): Promise<NotificationResult> => {
+    await condition(allHandlersFinished);
+    return { status: s.status, reason: s.reason, targets: s.targets };
+  };
+  const cancelled = async () => {
+    const { reason, replacedBy, note } = s.cancel!;
+    await transition('CANCELLED', reason, { ...(replacedBy ? { replacedBy } : {}), ...(note ? { note } : {}) });
+    return finish();
+  };
 
-  state.sendingStartedAt = nowIso();
+  await activities.recordAccepted(input, iso(Date.now()));
+  try {
+    for (;;) {
+      const seen = s.wake;
+      // A durable timer that a handler can cut short: survives restarts, costs nothing while it waits.
+      const woken = await condition(() => s.cancel !== undefined || s.wake !== seen, Math.max(1, s.dueAt - Date.now()));
+      if (s.cancel) return await cancelled();
+      if (s.unrecorded) {
+        const change = s.unrecorded;
+        const version = s.changeVersion;
+        s.unrecorded = undefined;
+        await transition('SCHEDULED', change.content ? 'replaced_content' : 'rescheduled', { ...change }, change);
+        s.recordedChangeVersion = version;
+        continue;
+      }
+      if (woken) continue;
+
+      const verdict = await activities.evaluateDueChecks({
+        notificationId: input.notificationId,
+        userId: input.userId,
+        type: input.type,
+        category: input.category,
+        channels: input.channels,
+        expiresAt: input.expiresAt,
+      });
+      // A cancel or change accepted while the checks ran wins over their verdict.
+      if (s.cancel || s.unrecorded) continue;
+      if (verdict.action === 'send') break;
+      if (verdict.action === 'expire') {
+        await transition('EXPIRED', 'expired', { expiresAt: input.expiresAt });
+        return await finish();
+      }
+      if (verdict.action === 'cancel') {
+        s.cancel = { reason: verdict.reason, replacedBy: verdict.replacedBy };
+        return await cancelled();
+      }
+      s.dueAt = Date.parse(verdict.until);
+      if (s.status !== 'DEFERRED' || s.deferReason !== verdict.reason) {
+        s.deferReason = verdict.reason;
+        await transition('DEFERRED', verdict.reason, { until: verdict.until });
+      }
+    }
+  } catch (err) {
+    // `temporal workflow cancel` (not the cancel signal): record it, then let the run end as cancelled.
+    if (isCancellation(err) && isPending(s)) {
+      s.cancel = { reason: 'requested', note: 'workflow cancellation' };
+      await CancellationScope.nonCancellable(() => transition('CANCELLED', 'requested', { via: 'workflow_cancel' }));
+    }
+    throw err;
+  }
+
+  s.sendingStartedAt = iso(Date.now());
   await transition('SENDING');
-  const results = await sendToTargets(input, (r) => state.targets.push(r));
+  log.info('sending', { notificationId: input.notificationId });
+  const results = await sendToTargets({ ...input, content: s.content }, (r) => s.targets.push(r));
   const delivered = results.filter((r) => r.outcome === 'delivered').length;
   if (delivered > 0) await transition('DELIVERED', undefined, { delivered, targets: results.length });
-  else await transition('FAILED', results.some((r) => r.outcome === 'failed') ? 'all_targets_failed' : 'no_deliverable_target', { targets: results });
-  return { status: state.status, reason: state.reason, targets: results };
+  else {
+    const reason = results.some((r) => r.outcome === 'failed') ? 'all_targets_failed' : 'no_deliverable_target';
+    await transition('FAILED', reason, { targets: results });
+  }
+  return finish();
 }

@@ -4,7 +4,8 @@ import type { Logger } from '../logger';
 import type { TemporalGateway } from '../temporal/gateway';
 import { requireApiKey } from './auth';
 import { apiError, errorHandler, notFound } from './errors';
-import { notificationRoutes } from './routes/notifications';
+import { bulkCancelRoute, notificationRoutes } from './routes/notifications';
+import { settingsRoutes } from './routes/settings';
 import { userRoutes } from './routes/users';
 
 export interface ApiDeps {
@@ -43,8 +44,11 @@ export function createApp(deps: ApiDeps) {
   const v1 = express.Router();
   if (deps.apiKeys.length > 0) v1.use(requireApiKey(deps.apiKeys));
   v1.use(requireJsonBody, express.json({ limit: '256kb' }));
+  // `:bulkCancel` is a custom method (AIP-136 style); the backslash keeps the colon literal.
+  v1.use('/notifications\\:bulkCancel', bulkCancelRoute(deps));
   v1.use('/notifications', notificationRoutes(deps));
   v1.use('/users', userRoutes(deps));
+  v1.use('/', settingsRoutes(deps));
   app.use('/v1', v1);
 
   app.use(notFound);

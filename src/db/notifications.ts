@@ -1,5 +1,11 @@
-import { and, asc, eq, notInArray } from 'drizzle-orm';
-import { TERMINAL_STATUSES, type NotificationInput, type NotificationStatus } from '../../workflows/definitions';
+import { and, asc, eq, inArray, isNull, lt, ne, notInArray, or, sql } from 'drizzle-orm';
+import {
+  PENDING_STATUSES,
+  TERMINAL_STATUSES,
+  type Change,
+  type NotificationInput,
+  type NotificationStatus,
+} from '../../workflows/definitions';
 import type { Executor } from './index';
 import { deliveryAttempts, notifications, notificationTransitions } from '../../drizzle/schema';
 
@@ -24,6 +30,8 @@ export function initialRow(input: NotificationInput): NewNotification {
     metadata: input.metadata ?? null,
     scheduledAt: new Date(input.scheduledAt),
     expiresAt: input.expiresAt ? new Date(input.expiresAt) : null,
+    // Millisecond precision, like the list cursor that points at it (Postgres' now() has microseconds).
+    createdAt: new Date(),
   };
 }
 
@@ -73,11 +81,13 @@ export interface TransitionRecord {
   details?: Record<string, unknown>;
   at: string;
   replacedBy?: string;
+  /** A reschedule or content replacement carried by this transition. */
+  changes?: Change;
 }
 
 /**
- * Writes one status change: the transition row and the notification's current status. A terminal
- * status is never overwritten, and replaying the same `seq` changes nothing.
+ * Writes one status change: the transition row and the notification's current status. Replaying the
+ * same `seq` changes nothing, an older `seq` never overwrites a newer one, nor anything a terminal status.
  */
 export async function applyTransition(db: Executor, t: TransitionRecord): Promise<void> {
   const at = new Date(t.at);
@@ -102,11 +112,51 @@ export async function applyTransition(db: Executor, t: TransitionRecord): Promis
       .set({
         status: t.to,
         statusReason: t.reason ?? null,
+        statusSeq: t.seq,
         updatedAt: at,
         ...(t.to === 'SENDING' ? { sendingStartedAt: at } : {}),
         ...(terminal ? { completedAt: at } : {}),
-        ...(t.replacedBy ? { replacedBy: t.replacedBy } : {}),
+        // A notification that was sent after all (its replacement lost the race) is no longer "replaced".
+        ...(t.replacedBy ? { replacedBy: t.replacedBy } : terminal && t.to !== 'CANCELLED' ? { replacedBy: null } : {}),
+        ...(t.changes?.scheduledAt ? { scheduledAt: new Date(t.changes.scheduledAt) } : {}),
+        ...(t.changes?.content ? { content: t.changes.content } : {}),
       })
-      .where(and(eq(notifications.id, t.notificationId), notInArray(notifications.status, [...TERMINAL_STATUSES])));
+      .where(
+        and(
+          eq(notifications.id, t.notificationId),
+          lt(notifications.statusSeq, t.seq),
+          notInArray(notifications.status, [...TERMINAL_STATUSES]),
+        ),
+      );
   });
+}
+
+/**
+ * Marks the user's pending notifications that `input` replaces: same collapse key, or due within
+ * ±windowMinutes of it. Runs under a per-user transaction lock, so of two concurrent creates the
+ * later one always sees (and replaces) the earlier: never two survivors.
+ */
+export async function claimReplaced(tx: Executor, input: NotificationInput, windowMinutes: number): Promise<string[]> {
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`herald:user:${input.userId}`}))`);
+  const dueAt = new Date(input.scheduledAt);
+  const near =
+    windowMinutes > 0
+      ? sql`${notifications.scheduledAt} between ${new Date(dueAt.getTime() - windowMinutes * 60_000)} and ${new Date(dueAt.getTime() + windowMinutes * 60_000)}`
+      : undefined;
+  const sameKey = input.collapseKey ? eq(notifications.collapseKey, input.collapseKey) : undefined;
+  if (!near && !sameKey) return [];
+  const replaced = await tx
+    .update(notifications)
+    .set({ replacedBy: input.notificationId, updatedAt: sql`now()` })
+    .where(
+      and(
+        eq(notifications.userId, input.userId),
+        ne(notifications.id, input.notificationId),
+        inArray(notifications.status, [...PENDING_STATUSES]),
+        isNull(notifications.replacedBy),
+        or(sameKey, near),
+      ),
+    )
+    .returning({ id: notifications.id });
+  return replaced.map((r) => r.id);
 }

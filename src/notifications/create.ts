@@ -1,7 +1,9 @@
 import type { NotificationInput } from '../../workflows/definitions';
 import { apiError } from '../api/errors';
 import type { Database } from '../db';
-import { findByIdempotencyKey, initialRow, insertNotification } from '../db/notifications';
+import { claimReplaced, findByIdempotencyKey, initialRow, insertNotification } from '../db/notifications';
+import { findTypeSettings } from '../db/recipients';
+import type { Logger } from '../logger';
 import { notificationIdFor } from '../ids';
 import type { TemporalGateway } from '../temporal/gateway';
 import { requestFingerprint, type CreateNotificationRequest } from './request';
@@ -9,6 +11,7 @@ import { requestFingerprint, type CreateNotificationRequest } from './request';
 export interface CreateDeps {
   db: Database;
   temporal: TemporalGateway;
+  log: Logger;
 }
 
 /**
@@ -18,10 +21,10 @@ export interface CreateDeps {
  * the workflow's first activity writes the row itself.)
  */
 export async function createNotification(
-  { db, temporal }: CreateDeps,
+  { db, temporal, log }: CreateDeps,
   request: CreateNotificationRequest,
   idempotencyKey: string,
-): Promise<{ id: string; replay: boolean }> {
+): Promise<{ id: string; replay: boolean; replaced: string[] }> {
   const fingerprint = requestFingerprint(request);
   const id = notificationIdFor(idempotencyKey);
   const input: NotificationInput = {
@@ -40,14 +43,24 @@ export async function createNotification(
     metadata: request.metadata,
   };
 
-  const created = await db.transaction(async (tx) => {
-    if (!(await insertNotification(tx, initialRow(input)))) return false;
+  const replaceWindow = (await findTypeSettings(db, input.type))?.replaceWindowMinutes ?? 0;
+  const replaced = await db.transaction(async (tx) => {
+    if (!(await insertNotification(tx, initialRow(input)))) return undefined;
+    const older = await claimReplaced(tx, input, replaceWindow);
     if (!(await temporal.startNotification(input))) {
       throw apiError(409, 'idempotency_key_reused', 'a notification with this idempotency key has already run');
     }
-    return true;
+    return older;
   });
-  if (created) return { id, replay: false };
+  if (replaced) {
+    // After the commit: the older workflows end CANCELLED(replaced) now rather than at their due time.
+    await Promise.all(
+      replaced.map((oldId) =>
+        temporal.supersede(oldId, id).catch((err) => log.warn({ err, notificationId: oldId }, 'supersede signal failed; the due-time check will catch it')),
+      ),
+    );
+    return { id, replay: false, replaced };
+  }
 
   const existing = await findByIdempotencyKey(db, idempotencyKey);
   if (!existing) throw new Error(`idempotency key conflict without a row for ${id}`);
@@ -59,5 +72,5 @@ export async function createNotification(
       { notificationId: existing.id },
     );
   }
-  return { id: existing.id, replay: true };
+  return { id: existing.id, replay: true, replaced: [] };
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import stringify from 'safe-stable-stringify';
 import { z } from 'zod';
-import { CHANNELS } from '../../workflows/definitions';
+import { CHANNELS, STATUSES } from '../../workflows/definitions';
 import { identifier, instant } from '../api/validation';
 
 const MAX_SCHEDULE_AHEAD_MS = 366 * 24 * 3600 * 1000;
@@ -60,3 +60,45 @@ export function requestFingerprint(request: CreateNotificationRequest): string {
   const { idempotencyKey: _key, ...meaningful } = request;
   return createHash('sha256').update(stringify(meaningful) ?? '').digest('hex');
 }
+
+/** PATCH /v1/notifications/:id: a new due time, new content, or both. */
+export const changeNotificationSchema = z
+  .object({ scheduledAt: instant('scheduledAt').optional(), content: inlineContent.optional() })
+  .strict()
+  .refine((c) => c.scheduledAt !== undefined || c.content !== undefined, 'give scheduledAt, content or both');
+
+const statusList = z
+  .string()
+  .transform((v) => v.split(',').map((s) => s.trim()))
+  .pipe(z.array(z.enum(STATUSES, { error: `status must be one of ${STATUSES.join(', ')}` })));
+
+const filterFields = {
+  userId: identifier('userId').optional(),
+  type: identifier('type', 100).optional(),
+  createdFrom: instant('createdFrom').optional(),
+  createdTo: instant('createdTo').optional(),
+  scheduledFrom: instant('scheduledFrom').optional(),
+  scheduledTo: instant('scheduledTo').optional(),
+};
+
+/** GET /v1/notifications query string. */
+export const listQuerySchema = z
+  .object({
+    ...filterFields,
+    status: statusList.optional(),
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+    cursor: z.string().optional(),
+  })
+  .strict();
+
+/** POST /v1/notifications:bulkCancel: only pending notifications are ever touched. */
+export const bulkCancelSchema = z
+  .object({
+    filter: z
+      .object(filterFields)
+      .strict()
+      .refine((f) => Object.values(f).some((v) => v !== undefined), 'filter must name at least one criterion'),
+    confirm: z.boolean().default(false),
+    limit: z.number().int().min(1).max(10_000).default(1000),
+  })
+  .strict();

@@ -1,12 +1,32 @@
-import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import {
+  ApplicationFailure,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type Client,
+} from '@temporalio/client';
+import {
+  cancelUpdate,
+  changeUpdate,
   NotificationStatusKey,
   NotificationTypeKey,
+  recheckSignal,
   ScheduledAtKey,
+  statusQuery,
+  supersedeSignal,
+  TOO_LATE,
   UserIdKey,
+  type Change,
   type NotificationInput,
+  type StatusView,
+  type TooLateDetails,
 } from '../../workflows/definitions';
 import type { notificationWorkflow } from '../../workflows';
+
+/** A definitive answer to a cancel or change: it happened, or it came too late (and why). */
+export type ControlOutcome =
+  | { done: true; view: StatusView }
+  | { done: false; tooLate?: TooLateDetails; invalid?: string; closed?: boolean };
 
 /** What the API needs from Temporal, in the vocabulary of notifications. */
 export class TemporalGateway {
@@ -37,6 +57,52 @@ export class TemporalGateway {
       return true;
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) return false;
+      throw err;
+    }
+  }
+
+  cancel(notificationId: string, note?: string): Promise<ControlOutcome> {
+    return this.control(() => this.client.workflow.getHandle(notificationId).executeUpdate(cancelUpdate, { args: [note ?? null] }));
+  }
+
+  change(notificationId: string, change: Change): Promise<ControlOutcome> {
+    return this.control(() => this.client.workflow.getHandle(notificationId).executeUpdate(changeUpdate, { args: [change] }));
+  }
+
+  /** The live view of a running notification; undefined once its run has closed or is unreachable. */
+  async status(notificationId: string): Promise<StatusView | undefined> {
+    try {
+      return await this.client.workflow.getHandle(notificationId).query(statusQuery);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Best effort: Postgres holds `replacedBy` too, and the due-time checks honour it. */
+  async supersede(notificationId: string, byNotificationId: string): Promise<void> {
+    await this.client.workflow.getHandle(notificationId).signal(supersedeSignal, byNotificationId);
+  }
+
+  async recheck(notificationId: string): Promise<void> {
+    await this.client.workflow.getHandle(notificationId).signal(recheckSignal);
+  }
+
+  private async control(update: () => Promise<StatusView>): Promise<ControlOutcome> {
+    try {
+      return { done: true, view: await update() };
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return { done: false, closed: true };
+      if (err instanceof WorkflowUpdateFailedError) {
+        const cause = err.cause;
+        if (cause instanceof ApplicationFailure && cause.type === TOO_LATE) {
+          return { done: false, tooLate: cause.details?.[0] as TooLateDetails };
+        }
+        return { done: false, invalid: cause?.message ?? err.message };
+      }
+      // An update to a run that has already completed is refused by the server as "not found".
+      if ((err as { code?: number }).code === 5 || /already completed|not found/i.test(String((err as Error).message))) {
+        return { done: false, closed: true };
+      }
       throw err;
     }
   }

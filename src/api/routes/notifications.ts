@@ -1,9 +1,18 @@
 import { Router, type Request } from 'express';
+import { PENDING_STATUSES } from '../../../workflows/definitions';
+import { countNotifications, listNotifications, matchingIds, type Cursor, type NotificationFilter } from '../../db/listing';
+import { cancelNotification, changeNotification } from '../../notifications/control';
+import { createNotification, type CreateDeps } from '../../notifications/create';
+import {
+  bulkCancelSchema,
+  changeNotificationSchema,
+  createNotificationSchema,
+  listQuerySchema,
+  type CreateNotificationRequest,
+} from '../../notifications/request';
+import { notificationDetail, notificationView } from '../../notifications/view';
 import { apiError } from '../errors';
 import { parse } from '../validation';
-import { createNotification, type CreateDeps } from '../../notifications/create';
-import { createNotificationSchema, type CreateNotificationRequest } from '../../notifications/request';
-import { notificationDetail } from '../../notifications/view';
 
 function idempotencyKeyOf(req: Request, body: CreateNotificationRequest): string {
   const header = req.get('Idempotency-Key')?.trim();
@@ -16,22 +25,107 @@ function idempotencyKeyOf(req: Request, body: CreateNotificationRequest): string
   return key;
 }
 
+const encodeCursor = (c: Cursor) => Buffer.from(JSON.stringify(c)).toString('base64url');
+function decodeCursor(raw: string): Cursor {
+  try {
+    const c = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
+    if (typeof c.id === 'string' && !Number.isNaN(Date.parse(c.createdAt))) return c;
+  } catch {
+    // fall through to the 400
+  }
+  throw apiError(400, 'invalid_cursor', 'cursor is not one this API returned');
+}
+
+const toFilter = (f: { [K in keyof NotificationFilter]?: unknown } & Record<string, unknown>): NotificationFilter => ({
+  userId: f.userId as string | undefined,
+  type: f.type as string | undefined,
+  createdFrom: f.createdFrom ? new Date(f.createdFrom as string) : undefined,
+  createdTo: f.createdTo ? new Date(f.createdTo as string) : undefined,
+  scheduledFrom: f.scheduledFrom ? new Date(f.scheduledFrom as string) : undefined,
+  scheduledTo: f.scheduledTo ? new Date(f.scheduledTo as string) : undefined,
+});
+
+const BULK_CONCURRENCY = 8;
+
 export function notificationRoutes(deps: CreateDeps): Router {
   const router = Router();
 
   router.post('/', async (req, res) => {
     const body = parse(createNotificationSchema, req.body);
-    const { id, replay } = await createNotification(deps, body, idempotencyKeyOf(req, body));
+    const { id, replay, replaced } = await createNotification(deps, body, idempotencyKeyOf(req, body));
     const detail = await notificationDetail(deps.db, id);
     if (replay) res.set('Idempotency-Replay', 'true');
-    res.status(replay ? 200 : 202).location(`/v1/notifications/${id}`).json(detail);
+    res.status(replay ? 200 : 202).location(`/v1/notifications/${id}`).json({ ...detail, replaced });
+  });
+
+  router.get('/', async (req, res) => {
+    const q = parse(listQuerySchema, req.query, 'query');
+    const { rows, next } = await listNotifications(
+      deps.db,
+      { ...toFilter(q), statuses: q.status },
+      q.limit,
+      q.cursor ? decodeCursor(q.cursor) : undefined,
+    );
+    res.json({ items: rows.map(notificationView), nextCursor: next ? encodeCursor(next) : null });
   });
 
   router.get('/:id', async (req, res) => {
     const detail = await notificationDetail(deps.db, req.params.id);
     if (!detail) throw apiError(404, 'notification_not_found', `no notification with id ${req.params.id}`);
-    res.json(detail);
+    // A pending or sending notification also explains itself live: next wake-up, why deferred, targets so far.
+    const live = ['SCHEDULED', 'DEFERRED', 'SENDING'].includes(detail.status) ? await deps.temporal.status(detail.id) : undefined;
+    res.json({ ...detail, ...(live ? { live } : {}) });
   });
 
+  router.delete('/:id', async (req, res) => {
+    await cancelNotification(deps, req.params.id, typeof req.query.note === 'string' ? req.query.note : undefined);
+    res.json(await notificationDetail(deps.db, req.params.id));
+  });
+
+  router.patch('/:id', async (req, res) => {
+    await changeNotification(deps, req.params.id, parse(changeNotificationSchema, req.body));
+    res.json(await notificationDetail(deps.db, req.params.id));
+  });
+
+  return router;
+}
+
+/** POST /v1/notifications:bulkCancel — a dry run unless `confirm: true`. */
+export function bulkCancelRoute(deps: CreateDeps): Router {
+  const router = Router();
+  router.post('/', async (req, res) => {
+    const body = parse(bulkCancelSchema, req.body);
+    const filter: NotificationFilter = { ...toFilter(body.filter), statuses: [...PENDING_STATUSES] };
+    const matched = await countNotifications(deps.db, filter);
+    const ids = await matchingIds(deps.db, filter, body.confirm ? body.limit : 10);
+    if (!body.confirm) {
+      res.json({ dryRun: true, matched, sampleIds: ids });
+      return;
+    }
+    const results = { cancelled: [] as string[], tooLate: [] as string[], failed: [] as string[] };
+    for (let i = 0; i < ids.length; i += BULK_CONCURRENCY) {
+      await Promise.all(
+        ids.slice(i, i + BULK_CONCURRENCY).map(async (id) => {
+          try {
+            await cancelNotification(deps, id, 'bulk cancel');
+            results.cancelled.push(id);
+          } catch (err) {
+            const status = (err as { status?: number }).status;
+            (status === 409 ? results.tooLate : results.failed).push(id);
+            if (status !== 409) deps.log.warn({ err, notificationId: id }, 'bulk cancel failed for one notification');
+          }
+        }),
+      );
+    }
+    res.json({
+      dryRun: false,
+      matched,
+      cancelled: results.cancelled.length,
+      tooLate: results.tooLate.length,
+      failed: results.failed.length,
+      remaining: Math.max(0, matched - ids.length),
+      sampleIds: results.cancelled.slice(0, 10),
+    });
+  });
   return router;
 }

@@ -1,10 +1,15 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import type { Database } from '../../db';
+import { listNotifications } from '../../db/listing';
+import { recordActivity, savePreferences } from '../../db/recipients';
 import { deleteTarget, upsertTarget } from '../../db/targets';
+import { isValidClockTime, isValidTimeZone } from '../../policy/quiet-hours';
+import type { Logger } from '../../logger';
+import type { TemporalGateway } from '../../temporal/gateway';
 import { generateWebhookSecret, isWebhookSecret } from '../../channels/signature';
 import { apiError } from '../errors';
-import { identifier, parse } from '../validation';
+import { identifier, instant, parse } from '../validation';
 
 const webhookSchema = z
   .object({
@@ -19,8 +24,63 @@ const webhookSchema = z
 
 const userIdParam = identifier('user id');
 
-export function userRoutes({ db }: { db: Database }): Router {
+const clockTime = z.string().refine(isValidClockTime, 'must be a 24-hour time HH:MM, e.g. 22:00');
+const preferencesSchema = z
+  .object({
+    timeZone: z.string().refine(isValidTimeZone, 'timeZone must be an IANA time zone, e.g. Europe/Berlin').nullable().default(null),
+    quietHours: z.object({ start: clockTime, end: clockTime }).strict().nullable().default(null),
+    optedOutCategories: z.array(identifier('category', 100)).max(100).default([]),
+    locale: z
+      .string()
+      .regex(/^[a-z]{2,3}(-[A-Z]{2})?$/, 'locale must look like ko or ko-KR')
+      .nullable()
+      .default(null),
+  })
+  .strict();
+
+const activitySchema = z.object({ at: instant('at').optional() }).strict();
+
+export interface UserRouteDeps {
+  db: Database;
+  temporal: TemporalGateway;
+  log: Logger;
+}
+
+/** Held notifications look again at once after a preference change, instead of at their old wake-up time. */
+async function recheckDeferred({ db, temporal, log }: UserRouteDeps, userId: string) {
+  const { rows } = await listNotifications(db, { userId, statuses: ['DEFERRED'] }, 200);
+  await Promise.all(
+    rows.map((row) => temporal.recheck(row.id).catch((err) => log.warn({ err, notificationId: row.id }, 'recheck signal failed'))),
+  );
+}
+
+export function userRoutes(deps: UserRouteDeps): Router {
+  const { db } = deps;
   const router = Router();
+
+  /** Replaces the recipient's preferences as a whole (PUT semantics: omitted fields are cleared). */
+  router.put('/:userId/preferences', async (req, res) => {
+    const userId = parse(userIdParam, req.params.userId, 'user id');
+    const body = parse(preferencesSchema, req.body);
+    const saved = await savePreferences(db, userId, body);
+    await recheckDeferred(deps, userId);
+    res.json({
+      userId,
+      timeZone: saved.timeZone,
+      quietHours: saved.quietHours,
+      optedOutCategories: saved.optedOutCategories,
+      locale: saved.locale,
+      lastActiveAt: saved.lastActiveAt,
+    });
+  });
+
+  /** Reports that the user was active in the app (now, or at `at`). */
+  router.post('/:userId/activity', async (req, res) => {
+    const userId = parse(userIdParam, req.params.userId, 'user id');
+    const body = parse(activitySchema, req.body ?? {});
+    const lastActiveAt = await recordActivity(db, userId, body.at ? new Date(body.at) : new Date());
+    res.json({ userId, lastActiveAt });
+  });
 
   /** Registers a webhook URL for the user; answers with the signing secret receivers verify against. */
   router.post('/:userId/webhooks', async (req, res) => {
