@@ -14,7 +14,7 @@ import {
   type Change,
   type NotificationInput,
 } from './definitions';
-import { isPending, isTerminal, statusView, tooLate, type NotificationState } from './state';
+import { isPending, isSettled, statusView, tooLate, type NotificationState } from './state';
 
 const validInstant = (value: unknown) => typeof value === 'string' && !Number.isNaN(Date.parse(value));
 
@@ -65,7 +65,7 @@ export function installHandlers(input: NotificationInput, s: NotificationState):
     cancelUpdate,
     async (note: string | null) => {
       requestCancel('requested', undefined, note ?? undefined);
-      await condition(() => isTerminal(s));
+      await condition(() => isSettled(s));
       return statusView(input, s);
     },
     { validator: (_note: string | null) => requireOpen() },

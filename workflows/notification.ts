@@ -33,6 +33,7 @@ export async function notificationWorkflow(input: NotificationInput): Promise<No
   const s: NotificationState = {
     status: 'SCHEDULED',
     seq: 1,
+    recordedSeq: 1,
     dueAt: Date.parse(input.scheduledAt),
     scheduledAt: input.scheduledAt,
     content: input.content,
@@ -46,14 +47,15 @@ export async function notificationWorkflow(input: NotificationInput): Promise<No
   async function transition(to: NotificationStatus, reason?: string, details?: Record<string, unknown>, changes?: Change) {
     const from = s.status;
     // Set before awaiting: a cancel arriving while this is recorded must already see the new status.
-    Object.assign(s, { status: to, reason, seq: s.seq + 1 });
+    const seq = s.seq + 1;
+    Object.assign(s, { status: to, reason, seq });
     upsertSearchAttributes([
       { key: NotificationStatusKey, value: to },
       ...(changes?.scheduledAt ? [{ key: ScheduledAtKey, value: new Date(changes.scheduledAt) }] : []),
     ]);
     await activities.recordTransition({
       notificationId: input.notificationId,
-      seq: s.seq,
+      seq,
       from,
       to,
       reason,
@@ -62,6 +64,7 @@ export async function notificationWorkflow(input: NotificationInput): Promise<No
       replacedBy: to === 'CANCELLED' ? s.cancel?.replacedBy : undefined,
       at: iso(Date.now()),
     });
+    s.recordedSeq = Math.max(s.recordedSeq, seq);
   }
 
   const finish = async (): Promise<NotificationResult> => {

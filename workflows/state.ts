@@ -17,6 +17,8 @@ export interface NotificationState {
   status: NotificationStatus;
   reason?: string;
   seq: number;
+  /** `seq` of the last transition Postgres has confirmed. */
+  recordedSeq: number;
   dueAt: number;
   scheduledAt: string;
   content: NotificationInput['content'];
@@ -34,6 +36,8 @@ export interface NotificationState {
 
 export const isPending = (s: NotificationState) => s.status === 'SCHEDULED' || s.status === 'DEFERRED';
 export const isTerminal = (s: NotificationState) => !isPending(s) && s.status !== 'SENDING';
+/** Terminal, and written to Postgres: what an update waits for before it answers. */
+export const isSettled = (s: NotificationState) => isTerminal(s) && s.recordedSeq === s.seq;
 
 export function statusView(input: NotificationInput, s: NotificationState): StatusView {
   return {

@@ -1,0 +1,259 @@
+import { cancelSignal, rescheduleSignal } from '../../workflows/definitions';
+import { client, inSeconds, statusesOf } from '../setup/scenario';
+import { startTestStack, type TestStack } from '../setup/stack';
+import { startWebhookReceiver, type WebhookReceiver } from '../setup/webhook-receiver';
+
+describe('notification lifecycle on a real Temporal dev server', () => {
+  let stack: TestStack;
+  let receiver: WebhookReceiver;
+  let api: ReturnType<typeof client>;
+  let user = 0;
+
+  beforeAll(async () => {
+    stack = await startTestStack({ env: { DELIVERY_OFF_RECHECK: '1s', THROTTLE_BURST: '0' } });
+    receiver = await startWebhookReceiver();
+    api = client(stack);
+  });
+  afterAll(async () => {
+    await stack?.stop();
+    await receiver?.close();
+  });
+
+  /** A fresh recipient with a webhook, so tests never see each other's deliveries. */
+  async function recipient() {
+    const userId = `life-${++user}`;
+    await api.registerWebhook(userId, `${receiver.url}/${userId}`);
+    return userId;
+  }
+  const deliveriesTo = (userId: string) => receiver.received.filter((r) => JSON.parse(r.body).data.userId === userId);
+  const webhook = (userId: string, extra: Record<string, unknown> = {}) => ({
+    userId,
+    channels: ['webhook'],
+    content: { body: `hello ${userId}` },
+    ...extra,
+  });
+
+  describe('cancel', () => {
+    test('DELETE cancels a pending notification for good and says so; repeating it is harmless', async () => {
+      const userId = await recipient();
+      const created = await api.create(webhook(userId, { scheduledAt: inSeconds(3) }));
+      const cancelled = await api.cancel(created.body.id);
+      expect(cancelled.status).toBe(200);
+      expect(cancelled.body.status).toBe('CANCELLED');
+      expect(cancelled.body.statusReason).toBe('requested');
+      expect(statusesOf(cancelled.body)).toEqual(['SCHEDULED(accepted)', 'CANCELLED(requested)']);
+      expect((await api.cancel(created.body.id)).status).toBe(200);
+      await new Promise((r) => setTimeout(r, 4000));
+      expect(deliveriesTo(userId)).toHaveLength(0);
+    });
+
+    test('DELETE after sending answers 409 too_late with the time sending began', async () => {
+      const userId = await recipient();
+      const created = await api.create(webhook(userId));
+      const done = await api.waitFor(created.body.id, 'DELIVERED');
+      const late = await api.cancel(created.body.id);
+      expect(late.status).toBe(409);
+      expect(late.body.error.code).toBe('too_late');
+      expect(late.body.error.details.sendingStartedAt).toBe(done.sendingStartedAt);
+      expect(late.body.error.message).toContain(done.sendingStartedAt);
+    });
+
+    test('an operator can cancel with `temporal workflow signal --name cancel`', async () => {
+      const userId = await recipient();
+      const created = await api.create(webhook(userId, { scheduledAt: inSeconds(60) }));
+      await stack.temporal.client.workflow.getHandle(created.body.id).signal(cancelSignal, 'operator');
+      const detail = await api.waitFor(created.body.id, 'CANCELLED');
+      expect(detail.transitions.at(-1)).toMatchObject({ to: 'CANCELLED', reason: 'requested', details: { note: 'operator' } });
+    });
+  });
+
+  describe('reschedule and replace', () => {
+    test('PATCH scheduledAt moves the due time of a pending notification', async () => {
+      const userId = await recipient();
+      const created = await api.create(webhook(userId, { scheduledAt: inSeconds(3600) }));
+      const newTime = inSeconds(2);
+      const moved = await api.patch(created.body.id, { scheduledAt: newTime });
+      expect(moved.status).toBe(200);
+      expect(moved.body.scheduledAt).toBe(newTime);
+      expect(statusesOf(moved.body)).toEqual(['SCHEDULED(accepted)', 'SCHEDULED(rescheduled)']);
+      await api.waitFor(created.body.id, 'DELIVERED');
+      expect(deliveriesTo(userId)[0].receivedAt).toBeGreaterThanOrEqual(Date.parse(newTime));
+    });
+
+    test('PATCH content swaps what will be sent', async () => {
+      const userId = await recipient();
+      const created = await api.create(webhook(userId, { scheduledAt: inSeconds(2) }));
+      const replaced = await api.patch(created.body.id, { content: { title: 'New', body: 'replacement text' } });
+      expect(replaced.body.content).toEqual({ title: 'New', body: 'replacement text' });
+      await api.waitFor(created.body.id, 'DELIVERED');
+      expect(JSON.parse(deliveriesTo(userId)[0].body).data).toMatchObject({ title: 'New', body: 'replacement text' });
+    });
+
+    test('the reschedule signal works for operators too', async () => {
+      const userId = await recipient();
+      const created = await api.create(webhook(userId, { scheduledAt: inSeconds(3600) }));
+      await stack.temporal.client.workflow.getHandle(created.body.id).signal(rescheduleSignal, inSeconds(1));
+      await api.waitFor(created.body.id, 'DELIVERED');
+    });
+
+    test('PATCH after delivery is too late, and a PATCH with nothing to change is refused', async () => {
+      const userId = await recipient();
+      const created = await api.create(webhook(userId));
+      await api.waitFor(created.body.id, 'DELIVERED');
+      expect((await api.patch(created.body.id, { scheduledAt: inSeconds(60) })).body.error.code).toBe('too_late');
+      expect((await api.patch(created.body.id, {})).status).toBe(400);
+    });
+  });
+
+  describe('replacement', () => {
+    test('a newer notification with the same collapseKey replaces the pending one', async () => {
+      const userId = await recipient();
+      const older = await api.create(webhook(userId, { scheduledAt: inSeconds(3600), collapseKey: 'bedtime' }));
+      const newer = await api.create(webhook(userId, { scheduledAt: inSeconds(3600), collapseKey: 'bedtime' }));
+      expect(newer.body.replaced).toEqual([older.body.id]);
+      const old = await api.waitFor(older.body.id, 'CANCELLED');
+      expect(old.statusReason).toBe('replaced');
+      expect(old.replacedBy).toBe(newer.body.id);
+      expect((await api.get(newer.body.id)).body.status).toBe('SCHEDULED');
+    });
+
+    test('ten concurrent creates with one collapseKey leave exactly one survivor', async () => {
+      const userId = await recipient();
+      const created = await Promise.all(
+        Array.from({ length: 10 }, () => api.create(webhook(userId, { scheduledAt: inSeconds(3600), collapseKey: 'race' }))),
+      );
+      expect(created.every((c) => c.status === 202)).toBe(true);
+      const ids = created.map((c) => c.body.id);
+      const finals = await Promise.all(ids.map((id) => api.waitFor(id, 'CANCELLED', 'SCHEDULED')));
+      await new Promise((r) => setTimeout(r, 1000));
+      const after = await Promise.all(ids.map((id) => api.get(id)));
+      const survivors = after.filter((r) => r.body.status === 'SCHEDULED');
+      expect(finals).toHaveLength(10);
+      expect(survivors).toHaveLength(1);
+      expect(after.filter((r) => r.body.statusReason === 'replaced')).toHaveLength(9);
+    });
+
+    test('a type with a replacement window replaces any pending notification of the user due within ±W minutes', async () => {
+      const userId = await recipient();
+      expect((await api.put('/v1/types/coach', { replaceWindowMinutes: 30 })).status).toBe(200);
+      const near = await api.create(webhook(userId, { type: 'other', scheduledAt: inSeconds(3600) }));
+      const far = await api.create(webhook(userId, { type: 'other', scheduledAt: inSeconds(3 * 3600) }));
+      const newer = await api.create(webhook(userId, { type: 'coach', scheduledAt: inSeconds(3600 + 20 * 60) }));
+      expect(newer.body.replaced).toEqual([near.body.id]);
+      expect((await api.waitFor(near.body.id, 'CANCELLED')).replacedBy).toBe(newer.body.id);
+      expect((await api.get(far.body.id)).body.status).toBe('SCHEDULED');
+    });
+  });
+
+  describe('due-time checks', () => {
+    test('expiry: a notification held past its expiresAt ends EXPIRED', async () => {
+      const userId = await recipient();
+      await api.put('/v1/types/held', { deliveryEnabled: false });
+      const created = await api.create(webhook(userId, { type: 'held', expiresAt: inSeconds(3) }));
+      const detail = await api.waitFor(created.body.id, 'EXPIRED');
+      expect(statusesOf(detail)).toEqual(['SCHEDULED(accepted)', 'DEFERRED(delivery_off)', 'EXPIRED(expired)']);
+      expect(deliveriesTo(userId)).toHaveLength(0);
+    });
+
+    test('opt-out: a category the user opted out of is cancelled at the due time', async () => {
+      const userId = await recipient();
+      await api.put(`/v1/users/${userId}/preferences`, { optedOutCategories: ['promo'] });
+      const created = await api.create(webhook(userId, { category: 'promo' }));
+      expect((await api.waitFor(created.body.id, 'CANCELLED')).statusReason).toBe('opted_out');
+      const other = await api.create(webhook(userId, { category: 'reminders' }));
+      await api.waitFor(other.body.id, 'DELIVERED');
+    });
+
+    test('recent activity: a user active within the type’s window is not disturbed', async () => {
+      const userId = await recipient();
+      await api.put('/v1/types/nudge', { activeWindowMinutes: 10 });
+      expect((await api.post(`/v1/users/${userId}/activity`, {})).status).toBe(200);
+      const nudge = await api.create(webhook(userId, { type: 'nudge' }));
+      expect((await api.waitFor(nudge.body.id, 'CANCELLED')).statusReason).toBe('user_active');
+      // Activity long ago does not count.
+      const idle = await recipient();
+      await api.post(`/v1/users/${idle}/activity`, { at: inSeconds(-3600) });
+      await api.waitFor((await api.create(webhook(idle, { type: 'nudge' }))).body.id, 'DELIVERED');
+    });
+
+    test('delivery switch: off holds (never drops) and on releases, globally and per type', async () => {
+      const userId = await recipient();
+      await api.put('/v1/delivery', { enabled: false });
+      try {
+        const held = await api.create(webhook(userId));
+        const deferred = await api.waitFor(held.body.id, 'DEFERRED');
+        expect(deferred.statusReason).toBe('delivery_off');
+        expect(deferred.live).toMatchObject({ phase: 'DEFERRED', deferReason: 'delivery_off' });
+        await new Promise((r) => setTimeout(r, 2500));
+        expect((await api.get(held.body.id)).body.status).toBe('DEFERRED');
+        await api.put('/v1/delivery', { enabled: true });
+        await api.waitFor(held.body.id, 'DELIVERED');
+      } finally {
+        await api.put('/v1/delivery', { enabled: true });
+      }
+    });
+
+    describe('quiet hours', () => {
+      const hhmm = (offsetMinutes: number) => new Date(Date.now() + offsetMinutes * 60_000).toISOString().slice(11, 16);
+      const quietNow = { start: hhmm(-60), end: hhmm(60) };
+
+      test('defer: held until the window ends, with the wake-up time explained; a preference change releases it', async () => {
+        const userId = await recipient();
+        await api.put(`/v1/users/${userId}/preferences`, { timeZone: 'UTC', quietHours: quietNow });
+        const created = await api.create(webhook(userId));
+        const deferred = await api.waitFor(created.body.id, 'DEFERRED');
+        expect(deferred.statusReason).toBe('quiet_hours');
+        expect(deferred.live.deferReason).toBe('quiet_hours');
+        expect(deferred.live.nextWakeAt.slice(11, 16)).toBe(quietNow.end);
+        expect(Date.parse(deferred.live.nextWakeAt)).toBeGreaterThan(Date.now() + 55 * 60_000);
+        await api.put(`/v1/users/${userId}/preferences`, { timeZone: 'UTC', quietHours: null });
+        await api.waitFor(created.body.id, 'DELIVERED');
+      });
+
+      test('drop: a category set to drop is cancelled during quiet hours', async () => {
+        const userId = await recipient();
+        await api.put('/v1/categories/marketing', { quietHours: 'drop' });
+        await api.put(`/v1/users/${userId}/preferences`, { timeZone: 'UTC', quietHours: quietNow });
+        const created = await api.create(webhook(userId, { category: 'marketing' }));
+        expect((await api.waitFor(created.body.id, 'CANCELLED')).statusReason).toBe('quiet_hours_drop');
+      });
+
+      test('bypass: a critical category is sent during quiet hours', async () => {
+        const userId = await recipient();
+        await api.put('/v1/categories/security', { quietHours: 'bypass' });
+        await api.put(`/v1/users/${userId}/preferences`, { timeZone: 'UTC', quietHours: quietNow });
+        const created = await api.create(webhook(userId, { category: 'security' }));
+        await api.waitFor(created.body.id, 'DELIVERED');
+      });
+    });
+  });
+});
+
+describe('recipient throttle', () => {
+  let stack: TestStack;
+  let receiver: WebhookReceiver;
+  beforeAll(async () => {
+    // One token, refilled every 3 seconds.
+    stack = await startTestStack({ env: { THROTTLE_BURST: '1', THROTTLE_PER_HOUR: '1200' } });
+    receiver = await startWebhookReceiver();
+  });
+  afterAll(async () => {
+    await stack?.stop();
+    await receiver?.close();
+  });
+
+  test('a second notification within the bucket is deferred until a token refills, then sent after checks run again', async () => {
+    const api = client(stack);
+    await api.registerWebhook('throttled', receiver.url);
+    const first = await api.create({ userId: 'throttled', channels: ['webhook'], content: { body: 'one' } });
+    await api.waitFor(first.body.id, 'DELIVERED');
+    const second = await api.create({ userId: 'throttled', channels: ['webhook'], content: { body: 'two' } });
+    const deferred = await api.waitFor(second.body.id, 'DEFERRED', 'DELIVERED');
+    expect(deferred.status).toBe('DEFERRED');
+    expect(deferred.statusReason).toBe('throttled');
+    const delivered = await api.waitFor(second.body.id, 'DELIVERED');
+    expect(statusesOf(delivered)).toEqual(['SCHEDULED(accepted)', 'DEFERRED(throttled)', 'SENDING', 'DELIVERED']);
+    expect(receiver.received).toHaveLength(2);
+    expect(receiver.received[1].receivedAt - receiver.received[0].receivedAt).toBeGreaterThanOrEqual(2000);
+  });
+});

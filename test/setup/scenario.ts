@@ -1,0 +1,29 @@
+import { call, eventually } from './http';
+import type { TestStack } from './stack';
+
+export const inSeconds = (s: number) => new Date(Date.now() + s * 1000).toISOString();
+
+/** Small helpers that read like what a client of the API does. */
+export function client(stack: TestStack) {
+  let counter = 0;
+  const api = {
+    create: (body: Record<string, unknown>, key = `key-${Date.now()}-${++counter}-${Math.random()}`) =>
+      call(stack.url, 'POST', '/v1/notifications', { body, headers: { 'Idempotency-Key': key } }),
+    get: (id: string) => call(stack.url, 'GET', `/v1/notifications/${id}`),
+    cancel: (id: string) => call(stack.url, 'DELETE', `/v1/notifications/${id}`),
+    patch: (id: string, body: Record<string, unknown>) => call(stack.url, 'PATCH', `/v1/notifications/${id}`, { body }),
+    put: (path: string, body: unknown) => call(stack.url, 'PUT', path, { body }),
+    post: (path: string, body: unknown) => call(stack.url, 'POST', path, { body }),
+    list: (query: string) => call(stack.url, 'GET', `/v1/notifications?${query}`),
+    registerWebhook: (userId: string, url: string) => call(stack.url, 'POST', `/v1/users/${userId}/webhooks`, { body: { url } }),
+    /** Waits until the notification reaches one of `statuses`; returns its last detail either way. */
+    async waitFor(id: string, ...statuses: string[]) {
+      const r = await eventually(() => api.get(id), (x) => statuses.includes(x.body.status), 30_000);
+      return r.body;
+    },
+  };
+  return api;
+}
+
+export const statusesOf = (detail: { transitions: Array<{ to: string; reason: string | null }> }) =>
+  detail.transitions.map((t) => (t.reason ? `${t.to}(${t.reason})` : t.to));
