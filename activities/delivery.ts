@@ -4,13 +4,15 @@ import type { RetrySettings } from '../src/config';
 import type { Database } from '../src/db';
 import { activeTargets, disableTarget, findTarget } from '../src/db/targets';
 import { recordAttempt } from '../src/db/attempts';
-import { ChannelError, targetHint, type ChannelAdapter, type RenderedMessage } from '../src/channels/types';
+import { ChannelError, targetHint, type ChannelAdapter } from '../src/channels/types';
 import type { Logger } from '../src/logger';
+import { TemplateNotFoundError, type Renderer } from '../src/notifications/templates';
 
 export interface DeliveryDeps {
   db: Database;
   adapters: Partial<Record<Channel, ChannelAdapter>>;
   retry: Record<Channel, RetrySettings>;
+  renderer: Renderer;
   log: Logger;
 }
 
@@ -43,7 +45,7 @@ export interface SendOutput {
   reason?: string;
 }
 
-export function createDeliveryActivities({ db, adapters, retry, log }: DeliveryDeps) {
+export function createDeliveryActivities({ db, adapters, retry, renderer, log }: DeliveryDeps) {
   /** One provider call for one target; the attempt is logged whatever happens. */
   async function send(channel: Channel, input: SendInput): Promise<SendOutput> {
     const adapter = adapters[channel];
@@ -53,19 +55,31 @@ export function createDeliveryActivities({ db, adapters, retry, log }: DeliveryD
     if (!target || target.disabledAt) return { outcome: 'skipped', reason: target?.disabledReason ?? 'target_deleted' };
 
     const { info, cancellationSignal } = Context.current();
-    const message = render(input.content);
-    const startedAt = new Date();
     const attempt = {
       notificationId: input.notificationId,
       targetId: target.id,
       channel,
       targetHint: targetHint(target.address),
       attempt: info.attempt,
-      rendered: { title: message.title, body: message.body },
-      startedAt,
+      rendered: null as { title?: string; body: string } | null,
+      startedAt: new Date(),
     };
     try {
-      const receipt = await adapter.send({ ...input, message, target, signal: cancellationSignal });
+      const message = await renderer.render(input.content, channel, input.userId).catch((err) => {
+        if (err instanceof TemplateNotFoundError) throw new ChannelError('permanent', 'template_not_found', err.message);
+        throw err;
+      });
+      attempt.rendered = { title: message.title, body: message.body };
+      const receipt = await adapter.send({
+        notificationId: input.notificationId,
+        userId: input.userId,
+        type: input.type,
+        category: input.category,
+        metadata: input.metadata,
+        message,
+        target,
+        signal: cancellationSignal,
+      });
       await recordAttempt(db, { ...attempt, outcome: 'delivered', ...receipt });
       return { outcome: 'delivered', providerMessageId: receipt.providerMessageId };
     } catch (err) {
@@ -116,9 +130,4 @@ export function createDeliveryActivities({ db, adapters, retry, log }: DeliveryD
     sendWebPush: (input: SendInput) => send('webpush', input),
     sendTelegram: (input: SendInput) => send('telegram', input),
   };
-}
-
-function render(content: Content): RenderedMessage {
-  if ('template' in content) throw new ChannelError('configuration', 'template_not_supported', 'templates are not supported yet');
-  return content;
 }

@@ -167,3 +167,17 @@ export const throttleBuckets = pgTable(
   },
   (t) => [primaryKey({ columns: [t.userId, t.channel] })],
 );
+
+/** Mustache templates per (key, locale, channel); channel `default` serves every channel without its own. */
+export const templates = pgTable(
+  'templates',
+  {
+    key: text('key').notNull(),
+    locale: text('locale').notNull(),
+    channel: text('channel').notNull(),
+    title: text('title'),
+    body: text('body').notNull(),
+    updatedAt: instant('updated_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.key, t.locale, t.channel] })],
+);

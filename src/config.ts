@@ -76,6 +76,24 @@ const envSchema = z.object({
   WORKFLOW_BUNDLE_PATH: z.string().optional(),
   WORKER_SHUTDOWN_GRACE: duration('20s'),
   WEBHOOK_TIMEOUT: duration('10s'),
+  DEFAULT_LOCALE: z
+    .string()
+    .regex(/^[a-z]{2,3}(-[A-Z]{2})?$/, 'expected a locale such as en or en-US')
+    .default('en'),
+  FCM_SERVICE_ACCOUNT_FILE: z.string().optional(),
+  FCM_SERVICE_ACCOUNT_JSON: z.string().optional(),
+  VAPID_PUBLIC_KEY: z.string().optional(),
+  VAPID_PRIVATE_KEY: z.string().optional(),
+  VAPID_SUBJECT: z
+    .string()
+    .regex(/^(mailto:|https:)/, 'expected a mailto: or https: contact for push services')
+    .default('mailto:push-admin@localhost'),
+  WEB_PUSH_ALLOWED_HOSTS: csv,
+  WEB_PUSH_TTL: duration('1d'),
+  WEB_PUSH_TIMEOUT: duration('10s'),
+  TELEGRAM_BOT_TOKEN: z.string().optional(),
+  TELEGRAM_API_BASE_URL: z.url({ message: 'expected an absolute URL' }).default('https://api.telegram.org'),
+  TELEGRAM_TIMEOUT: duration('10s'),
   ACTIVE_WINDOW_MINUTES: z.coerce.number().int().min(0).default(0),
   DELIVERY_OFF_RECHECK: duration('1m'),
   THROTTLE_BURST: z.coerce.number().int().min(0).default(20),
@@ -116,8 +134,19 @@ export interface Config {
     /** Recipient throttle per user × channel; 0 turns it off. */
     throttle: { burst: number; perHour: number };
   };
+  defaultLocale: string;
   channels: {
     webhook: { timeoutMs: number };
+    fcm?: { serviceAccountFile?: string; serviceAccountJson?: string };
+    webpush: {
+      /** Unset outside production: the embedded default generates a key pair once under DATA_DIR. */
+      vapid?: { publicKey: string; privateKey: string };
+      subject: string;
+      allowedHosts: string[];
+      ttlSeconds: number;
+      timeoutMs: number;
+    };
+    telegram?: { botToken: string; apiBaseUrl: string; timeoutMs: number };
     retry: Record<Channel, RetrySettings>;
   };
 }
@@ -138,6 +167,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     );
   }
   const e = base.data;
+  if (Boolean(e.VAPID_PUBLIC_KEY) !== Boolean(e.VAPID_PRIVATE_KEY)) {
+    throw new ConfigError(['VAPID_PUBLIC_KEY / VAPID_PRIVATE_KEY: set both or neither']);
+  }
   const r = retries.data;
   const dataDir = path.resolve(e.DATA_DIR);
   const retry = Object.fromEntries(
@@ -177,6 +209,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       deliveryOffRecheckMs: e.DELIVERY_OFF_RECHECK,
       throttle: { burst: e.THROTTLE_BURST, perHour: e.THROTTLE_PER_HOUR },
     },
-    channels: { webhook: { timeoutMs: e.WEBHOOK_TIMEOUT }, retry },
+    defaultLocale: e.DEFAULT_LOCALE,
+    channels: {
+      webhook: { timeoutMs: e.WEBHOOK_TIMEOUT },
+      fcm:
+        e.FCM_SERVICE_ACCOUNT_FILE || e.FCM_SERVICE_ACCOUNT_JSON
+          ? { serviceAccountFile: e.FCM_SERVICE_ACCOUNT_FILE, serviceAccountJson: e.FCM_SERVICE_ACCOUNT_JSON }
+          : undefined,
+      webpush: {
+        vapid: e.VAPID_PUBLIC_KEY && e.VAPID_PRIVATE_KEY ? { publicKey: e.VAPID_PUBLIC_KEY, privateKey: e.VAPID_PRIVATE_KEY } : undefined,
+        subject: e.VAPID_SUBJECT,
+        allowedHosts: e.WEB_PUSH_ALLOWED_HOSTS,
+        ttlSeconds: Math.round(e.WEB_PUSH_TTL / 1000),
+        timeoutMs: e.WEB_PUSH_TIMEOUT,
+      },
+      telegram: e.TELEGRAM_BOT_TOKEN
+        ? { botToken: e.TELEGRAM_BOT_TOKEN, apiBaseUrl: e.TELEGRAM_API_BASE_URL, timeoutMs: e.TELEGRAM_TIMEOUT }
+        : undefined,
+      retry,
+    },
   };
 }

@@ -1,4 +1,5 @@
 // The embedded default: `npm start` runs everything Herald needs on one machine.
+import { vapidKeys } from './channels';
 import { loadConfig } from './config';
 import { createLogger } from './logger';
 import { startStack } from './stack';
@@ -36,7 +37,16 @@ async function main() {
       },
       'herald is up',
     );
-    console.log(`\n  Herald API     ${stack.api!.url}\n  Temporal UI    ${devServer?.uiUrl ?? `cluster at ${config.temporal.address}`}\n`);
+    const vapid = vapidKeys(config);
+    console.log(
+      [
+        '',
+        `  Herald API     ${stack.api!.url}`,
+        `  Temporal UI    ${devServer?.uiUrl ?? `cluster at ${config.temporal.address}`}`,
+        ...(vapid ? [`  VAPID key      ${vapid.publicKey}`] : []),
+        '',
+      ].join('\n'),
+    );
     await runUntilSignal(log, stack.workerDone!, async () => {
       await stack.stop();
       await devServer?.stop();

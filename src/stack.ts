@@ -1,6 +1,8 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { startApiServer, type ApiServer } from './api/server';
+import { configuredChannels, vapidKeys } from './channels';
+import { createRenderer } from './notifications/templates';
 import type { ChannelAdapter } from './channels/types';
 import type { Config } from './config';
 import { openDatabase, type DatabaseHandle } from './db';
@@ -57,7 +59,20 @@ export async function startStack({ config, log, temporalAddress, run, workflowBu
     log.info({ taskQueue: config.temporal.taskQueue }, 'worker polling');
   }
   const api = run.api
-    ? await startApiServer({ db: database.db, temporal, log, apiKeys: config.api.apiKeys }, config.api.host, config.api.port)
+    ? await startApiServer(
+        {
+          db: database.db,
+          temporal,
+          log,
+          apiKeys: config.api.apiKeys,
+          channels: adapters ? (Object.keys(adapters) as Channel[]) : configuredChannels(config),
+          renderer: createRenderer(database.db, config.defaultLocale),
+          vapidPublicKey: vapidKeys(config)?.publicKey,
+          webPushAllowedHosts: config.channels.webpush.allowedHosts,
+        },
+        config.api.host,
+        config.api.port,
+      )
     : undefined;
 
   return {

@@ -1,18 +1,12 @@
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
-import { createWebhookAdapter } from './channels/webhook';
+import { buildAdapters } from './channels';
 import type { ChannelAdapter } from './channels/types';
 import type { Config } from './config';
 import type { Database } from './db';
 import type { Logger } from './logger';
+import { createRenderer } from './notifications/templates';
 import type { Channel } from '../workflows/definitions';
-
-/** The channel adapters this configuration can run; a channel without credentials is simply absent. */
-export function buildAdapters(config: Config): Partial<Record<Channel, ChannelAdapter>> {
-  return {
-    webhook: createWebhookAdapter(config.channels.webhook),
-  };
-}
 
 export interface WorkerDeps {
   config: Config;
@@ -33,9 +27,10 @@ export async function createWorker({ config, db, log, connection, workflowBundle
     activities: createActivities({
       db,
       log,
-      adapters: adapters ?? buildAdapters(config),
+      adapters: adapters ?? buildAdapters(config, log),
       retry: config.channels.retry,
       policy: config.policy,
+      renderer: createRenderer(db, config.defaultLocale),
     }),
     shutdownGraceTime: config.temporal.shutdownGraceMs,
   });

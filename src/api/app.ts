@@ -2,10 +2,14 @@ import express, { type RequestHandler } from 'express';
 import type { Database } from '../db';
 import type { Logger } from '../logger';
 import type { TemporalGateway } from '../temporal/gateway';
+import type { Renderer } from '../notifications/templates';
+import type { Channel } from '../../workflows/definitions';
 import { requireApiKey } from './auth';
 import { apiError, errorHandler, notFound } from './errors';
 import { bulkCancelRoute, notificationRoutes } from './routes/notifications';
 import { settingsRoutes } from './routes/settings';
+import { targetRoutes } from './routes/targets';
+import { templateRoutes } from './routes/templates';
 import { userRoutes } from './routes/users';
 
 export interface ApiDeps {
@@ -13,6 +17,11 @@ export interface ApiDeps {
   temporal: TemporalGateway;
   log: Logger;
   apiKeys: string[];
+  channels: Channel[];
+  renderer: Renderer;
+  /** Handed to browsers so they can subscribe to Web Push; undefined when Web Push is off. */
+  vapidPublicKey?: string;
+  webPushAllowedHosts: string[];
 }
 
 /** A body that is not JSON gets a clear 415 instead of being read as "missing". */
@@ -47,7 +56,12 @@ export function createApp(deps: ApiDeps) {
   // `:bulkCancel` is a custom method (AIP-136 style); the backslash keeps the colon literal.
   v1.use('/notifications\\:bulkCancel', bulkCancelRoute(deps));
   v1.use('/notifications', notificationRoutes(deps));
-  v1.use('/users', userRoutes(deps));
+  v1.use('/users', userRoutes(deps), targetRoutes(deps));
+  v1.use('/templates', templateRoutes(deps));
+  v1.get('/web-push/vapid-public-key', (_req, res) => {
+    if (!deps.vapidPublicKey) throw apiError(404, 'channel_not_configured', 'Web Push is not configured on this deployment');
+    res.json({ publicKey: deps.vapidPublicKey });
+  });
   v1.use('/', settingsRoutes(deps));
   app.use('/v1', v1);
 

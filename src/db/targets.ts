@@ -1,4 +1,4 @@
-import { and, eq, getTableColumns, inArray, isNull, sql } from 'drizzle-orm';
+import { and, eq, getTableColumns, inArray, isNull, ne, or, sql } from 'drizzle-orm';
 import { targets } from '../../drizzle/schema';
 import type { Channel } from '../../workflows/definitions';
 import { newTargetId } from '../ids';
@@ -68,10 +68,26 @@ export async function disableTarget(db: Executor, id: string, reason: string): P
     .where(and(eq(targets.id, id), isNull(targets.disabledAt)));
 }
 
-export async function deleteTarget(db: Executor, userId: string, channel: Channel, id: string): Promise<boolean> {
+/** Deletes a user's target named by its id or by its address (token, endpoint, URL, chat id). */
+export async function deleteTarget(db: Executor, userId: string, channel: Channel, idOrAddress: string): Promise<boolean> {
   const deleted = await db
     .delete(targets)
-    .where(and(eq(targets.id, id), eq(targets.userId, userId), eq(targets.channel, channel)))
+    .where(
+      and(
+        eq(targets.userId, userId),
+        eq(targets.channel, channel),
+        or(eq(targets.id, idOrAddress), eq(targets.address, idOrAddress)),
+      ),
+    )
     .returning({ id: targets.id });
   return deleted.length > 0;
+}
+
+/** A device token or push subscription belongs to one user at a time: the last one to register it. */
+export async function releaseFromOtherUsers(db: Executor, userId: string, channel: Channel, address: string): Promise<void> {
+  await db.delete(targets).where(and(eq(targets.channel, channel), eq(targets.address, address), ne(targets.userId, userId)));
+}
+
+export async function userTargets(db: Executor, userId: string): Promise<TargetRow[]> {
+  return db.select().from(targets).where(eq(targets.userId, userId)).orderBy(targets.channel, targets.createdAt);
 }

@@ -1,4 +1,4 @@
-import type { NotificationInput } from '../../workflows/definitions';
+import type { Channel, NotificationInput } from '../../workflows/definitions';
 import { apiError } from '../api/errors';
 import type { Database } from '../db';
 import { claimReplaced, findByIdempotencyKey, initialRow, insertNotification } from '../db/notifications';
@@ -7,11 +7,36 @@ import type { Logger } from '../logger';
 import { notificationIdFor } from '../ids';
 import type { TemporalGateway } from '../temporal/gateway';
 import { requestFingerprint, type CreateNotificationRequest } from './request';
+import { TemplateNotFoundError, type Renderer } from './templates';
 
 export interface CreateDeps {
   db: Database;
   temporal: TemporalGateway;
   log: Logger;
+  /** Channels this deployment can send on. */
+  channels: Channel[];
+  renderer: Renderer;
+}
+
+/** Refuses, before anything is stored, a notification that could never be sent as asked. */
+async function checkSendable({ channels, renderer }: CreateDeps, input: NotificationInput): Promise<void> {
+  const missing = input.channels.filter((c) => !channels.includes(c));
+  if (missing.length > 0) {
+    throw apiError(422, 'channel_not_configured', `channel ${missing.join(', ')} is not configured on this deployment`, {
+      channels: missing,
+      configured: channels,
+    });
+  }
+  for (const channel of input.channels) {
+    try {
+      await renderer.render(input.content, channel, input.userId);
+    } catch (err) {
+      if (err instanceof TemplateNotFoundError) {
+        throw apiError(422, 'template_not_found', err.message, { key: err.key, channel, localesTried: err.locales });
+      }
+      throw err;
+    }
+  }
 }
 
 /**
@@ -21,10 +46,11 @@ export interface CreateDeps {
  * the workflow's first activity writes the row itself.)
  */
 export async function createNotification(
-  { db, temporal, log }: CreateDeps,
+  deps: CreateDeps,
   request: CreateNotificationRequest,
   idempotencyKey: string,
 ): Promise<{ id: string; replay: boolean; replaced: string[] }> {
+  const { db, temporal, log } = deps;
   const fingerprint = requestFingerprint(request);
   const id = notificationIdFor(idempotencyKey);
   const input: NotificationInput = {
@@ -36,13 +62,16 @@ export async function createNotification(
     category: request.category ?? request.type,
     channels: request.channels,
     routing: request.routing,
-    content: request.content,
+    content: request.template ? { template: request.template } : request.content!,
     scheduledAt: request.scheduledAt ?? new Date().toISOString(),
     expiresAt: request.expiresAt,
     collapseKey: request.collapseKey,
     metadata: request.metadata,
   };
 
+  // A replay of an accepted request answers with what was accepted, whatever changed since.
+  const known = await findByIdempotencyKey(db, idempotencyKey);
+  if (!known) await checkSendable(deps, input);
   const replaceWindow = (await findTypeSettings(db, input.type))?.replaceWindowMinutes ?? 0;
   const replaced = await db.transaction(async (tx) => {
     if (!(await insertNotification(tx, initialRow(input)))) return undefined;

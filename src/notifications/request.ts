@@ -15,6 +15,17 @@ const inlineContent = z
   })
   .strict();
 
+const templateRef = z
+  .object({
+    key: identifier('template key', 100),
+    locale: z
+      .string()
+      .regex(/^[a-z]{2,3}(-[A-Z]{2})?$/, 'template locale must look like ko or ko-KR')
+      .optional(),
+    data: z.record(z.string(), z.unknown(), { error: 'template data must be an object' }).optional(),
+  })
+  .strict();
+
 /** POST /v1/notifications. Unknown fields are refused so that a typo cannot silently change meaning. */
 export const createNotificationSchema = z
   .object({
@@ -31,7 +42,8 @@ export const createNotificationSchema = z
     routing: z.enum(['all', 'fallback'], { error: 'routing must be "all" or "fallback"' }).default('all'),
     scheduledAt: instant('scheduledAt').optional(),
     expiresAt: instant('expiresAt').optional(),
-    content: inlineContent,
+    content: inlineContent.optional(),
+    template: templateRef.optional(),
     collapseKey: z.string().min(1).max(200).optional(),
     metadata: z
       .record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]), {
@@ -41,6 +53,9 @@ export const createNotificationSchema = z
   })
   .strict()
   .superRefine((req, ctx) => {
+    if ((req.content === undefined) === (req.template === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['content'], message: 'give either content (inline text) or template, not both' });
+    }
     const now = Date.now();
     if (req.scheduledAt && Date.parse(req.scheduledAt) > now + MAX_SCHEDULE_AHEAD_MS) {
       ctx.addIssue({ code: 'custom', path: ['scheduledAt'], message: 'scheduledAt must be within 366 days' });

@@ -3,24 +3,10 @@ import { z } from 'zod';
 import type { Database } from '../../db';
 import { listNotifications } from '../../db/listing';
 import { recordActivity, savePreferences } from '../../db/recipients';
-import { deleteTarget, upsertTarget } from '../../db/targets';
 import { isValidClockTime, isValidTimeZone } from '../../policy/quiet-hours';
 import type { Logger } from '../../logger';
 import type { TemporalGateway } from '../../temporal/gateway';
-import { generateWebhookSecret, isWebhookSecret } from '../../channels/signature';
-import { apiError } from '../errors';
 import { identifier, instant, parse } from '../validation';
-
-const webhookSchema = z
-  .object({
-    url: z.url({ protocol: /^https?$/, error: 'url must be an absolute http(s) URL' }),
-    secret: z
-      .string()
-      .refine(isWebhookSecret, 'secret must be "whsec_" followed by at least 16 base64-encoded bytes')
-      .optional(),
-    label: z.string().max(100).optional(),
-  })
-  .strict();
 
 const userIdParam = identifier('user id');
 
@@ -80,31 +66,6 @@ export function userRoutes(deps: UserRouteDeps): Router {
     const body = parse(activitySchema, req.body ?? {});
     const lastActiveAt = await recordActivity(db, userId, body.at ? new Date(body.at) : new Date());
     res.json({ userId, lastActiveAt });
-  });
-
-  /** Registers a webhook URL for the user; answers with the signing secret receivers verify against. */
-  router.post('/:userId/webhooks', async (req, res) => {
-    const userId = parse(userIdParam, req.params.userId, 'user id');
-    const body = parse(webhookSchema, req.body);
-    const { row, created } = await upsertTarget(db, {
-      userId,
-      channel: 'webhook',
-      address: body.url,
-      // Without a secret of the client's own, a new endpoint gets a generated one and an existing one keeps its own.
-      secrets: { signingSecret: body.secret ?? generateWebhookSecret() },
-      keepExistingSecrets: !body.secret,
-      label: body.label,
-    });
-    const secret = row.secrets?.signingSecret;
-    res.status(created ? 201 : 200).json({ id: row.id, userId, url: row.address, label: row.label, secret });
-  });
-
-  router.delete('/:userId/webhooks/:targetId', async (req, res) => {
-    const userId = parse(userIdParam, req.params.userId, 'user id');
-    if (!(await deleteTarget(db, userId, 'webhook', req.params.targetId))) {
-      throw apiError(404, 'target_not_found', `user ${userId} has no webhook ${req.params.targetId}`);
-    }
-    res.status(204).end();
   });
 
   return router;

@@ -1,0 +1,151 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import type { Channel } from '../../../workflows/definitions';
+import { generateWebhookSecret, isWebhookSecret } from '../../channels/signature';
+import { targetHint } from '../../channels/types';
+import { isAllowedPushEndpoint } from '../../channels/webpush';
+import type { Database } from '../../db';
+import { deleteTarget, releaseFromOtherUsers, upsertTarget, userTargets, type TargetRegistration, type TargetRow } from '../../db/targets';
+import { apiError } from '../errors';
+import { identifier, parse } from '../validation';
+
+export interface TargetRouteDeps {
+  db: Database;
+  webPushAllowedHosts: string[];
+}
+
+interface TargetKind<S extends z.ZodType> {
+  channel: Channel;
+  path: string;
+  schema: S;
+  /** Device-bound addresses move with the device: registering one for a user takes it from any other user. */
+  exclusive: boolean;
+  registration(body: z.output<S>, deps: TargetRouteDeps): Omit<TargetRegistration, 'userId' | 'channel'>;
+}
+
+const kind = <S extends z.ZodType>(k: TargetKind<S>) => k;
+
+const label = z.string().max(100).optional();
+const base64url = (what: string) => z.string().regex(/^[A-Za-z0-9_-]+=*$/, `${what} must be base64url`).min(16).max(200);
+
+/** The four kinds of recipient target, each registered with its own natural payload. */
+const KINDS = [
+  kind({
+    channel: 'fcm',
+    path: 'devices',
+    exclusive: true,
+    schema: z
+      .object({
+        token: z.string().min(20, 'token must be an FCM registration token').max(4096),
+        platform: z.enum(['android', 'ios', 'web']).optional(),
+        label,
+      })
+      .strict(),
+    registration: (b) => ({ address: b.token, label: b.label ?? b.platform }),
+  }),
+  kind({
+    channel: 'webpush',
+    path: 'web-push-subscriptions',
+    exclusive: true,
+    // The browser's PushSubscription.toJSON(), as is.
+    schema: z
+      .object({
+        endpoint: z.url({ protocol: /^https?$/, error: 'endpoint must be the subscription URL' }),
+        expirationTime: z.number().nullable().optional(),
+        keys: z.object({ p256dh: base64url('keys.p256dh'), auth: base64url('keys.auth').min(16) }).strict(),
+        label,
+      })
+      .strict(),
+    registration: (b, deps) => {
+      if (!isAllowedPushEndpoint(b.endpoint, deps.webPushAllowedHosts)) {
+        throw apiError(422, 'endpoint_not_allowed', 'endpoint is not a known Web Push service (see WEB_PUSH_ALLOWED_HOSTS)');
+      }
+      return { address: b.endpoint, secrets: { p256dh: b.keys.p256dh, auth: b.keys.auth }, label: b.label };
+    },
+  }),
+  kind({
+    channel: 'webhook',
+    path: 'webhooks',
+    exclusive: false,
+    schema: z
+      .object({
+        url: z.url({ protocol: /^https?$/, error: 'url must be an absolute http(s) URL' }),
+        secret: z.string().refine(isWebhookSecret, 'secret must be "whsec_" followed by at least 16 base64-encoded bytes').optional(),
+        label,
+      })
+      .strict(),
+    // Without a secret of the client's own, a new endpoint gets a generated one and an existing one keeps its own.
+    registration: (b) => ({
+      address: b.url,
+      secrets: { signingSecret: b.secret ?? generateWebhookSecret() },
+      keepExistingSecrets: !b.secret,
+      label: b.label,
+    }),
+  }),
+  kind({
+    channel: 'telegram',
+    path: 'telegram-chats',
+    exclusive: false,
+    schema: z
+      .object({
+        chatId: z.union([z.string().regex(/^(-?\d+|@[A-Za-z0-9_]{5,})$/, 'chatId must be a numeric chat id or @channelname'), z.number().int()]),
+        label,
+      })
+      .strict(),
+    registration: (b) => ({ address: String(b.chatId), label: b.label }),
+  }),
+];
+
+/** How a target looks in answers: shortened address, never its secrets (a webhook's own signing secret aside). */
+function targetView(row: TargetRow, withSecret = false) {
+  return {
+    id: row.id,
+    userId: row.userId,
+    channel: row.channel,
+    target: targetHint(row.address),
+    label: row.label,
+    disabledAt: row.disabledAt,
+    disabledReason: row.disabledReason,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+    ...(withSecret && row.channel === 'webhook' ? { url: row.address, secret: row.secrets?.signingSecret } : {}),
+  };
+}
+
+const userIdParam = identifier('user id');
+
+export function targetRoutes(deps: TargetRouteDeps): Router {
+  const router = Router();
+  const { db } = deps;
+
+  for (const k of KINDS) {
+    router.post(`/:userId/${k.path}`, async (req, res) => {
+      const userId = parse(userIdParam, req.params.userId, 'user id');
+      const reg = (k.registration as (b: unknown, d: TargetRouteDeps) => Omit<TargetRegistration, 'userId' | 'channel'>)(
+        parse(k.schema, req.body),
+        deps,
+      );
+      const { row, created } = await db.transaction(async (tx) => {
+        if (k.exclusive) await releaseFromOtherUsers(tx, userId, k.channel, reg.address);
+        return upsertTarget(tx, { userId, channel: k.channel, ...reg });
+      });
+      res.status(created ? 201 : 200).json(targetView(row, true));
+    });
+
+    router.delete(`/:userId/${k.path}/:target`, async (req, res) => {
+      const userId = parse(userIdParam, req.params.userId, 'user id');
+      if (!(await deleteTarget(db, userId, k.channel, req.params.target))) {
+        throw apiError(404, 'target_not_found', `user ${userId} has no ${k.path} entry ${targetHint(req.params.target)}`);
+      }
+      res.status(204).end();
+    });
+  }
+
+  /** Every target of the user, disabled ones included with the reason: the first stop for "why no push?". */
+  router.get('/:userId/targets', async (req, res) => {
+    const userId = parse(userIdParam, req.params.userId, 'user id');
+    res.json({ items: (await userTargets(db, userId)).map((r) => targetView(r)) });
+  });
+
+  return router;
+}

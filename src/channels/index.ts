@@ -1,0 +1,47 @@
+import type { Channel } from '../../workflows/definitions';
+import type { Config } from '../config';
+import type { Logger } from '../logger';
+import { createFcmAdapter, fcmMessagingFromCredentials } from './fcm';
+import { createTelegramAdapter } from './telegram';
+import type { ChannelAdapter } from './types';
+import { loadOrCreateVapidKeys } from './vapid';
+import { createWebhookAdapter } from './webhook';
+import { createWebPushAdapter } from './webpush';
+
+export type Adapters = Partial<Record<Channel, ChannelAdapter>>;
+
+/**
+ * The VAPID key pair in use: from the environment, or (outside production) generated once under
+ * DATA_DIR so the embedded default has Web Push out of the box. Production without keys: no Web Push,
+ * since separate API and worker processes would each generate a different pair.
+ */
+export function vapidKeys(config: Config): { publicKey: string; privateKey: string } | undefined {
+  if (config.channels.webpush.vapid) return config.channels.webpush.vapid;
+  if (config.env === 'production') return undefined;
+  return loadOrCreateVapidKeys(config.dataDir);
+}
+
+/** Channels this configuration can send on; asking for another one is refused at create time (422). */
+export function configuredChannels(config: Config): Channel[] {
+  return [
+    'webhook',
+    ...(config.channels.fcm ? (['fcm'] as const) : []),
+    ...(vapidKeys(config) ? (['webpush'] as const) : []),
+    ...(config.channels.telegram ? (['telegram'] as const) : []),
+  ];
+}
+
+/** The adapters a worker runs with; a channel without credentials is simply absent. */
+export function buildAdapters(config: Config, log: Logger): Adapters {
+  const adapters: Adapters = { webhook: createWebhookAdapter(config.channels.webhook) };
+  const messaging = config.channels.fcm && fcmMessagingFromCredentials(config.channels.fcm);
+  if (messaging) adapters.fcm = createFcmAdapter(messaging);
+  const vapid = vapidKeys(config);
+  if (vapid) {
+    const { subject, allowedHosts, ttlSeconds, timeoutMs } = config.channels.webpush;
+    adapters.webpush = createWebPushAdapter({ vapid: { ...vapid, subject }, allowedHosts, ttlSeconds, timeoutMs });
+  }
+  if (config.channels.telegram) adapters.telegram = createTelegramAdapter(config.channels.telegram);
+  log.info({ channels: Object.keys(adapters) }, 'channels configured');
+  return adapters;
+}
