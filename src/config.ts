@@ -82,6 +82,7 @@ const envSchema = z.object({
     .default('en'),
   FCM_SERVICE_ACCOUNT_FILE: z.string().optional(),
   FCM_SERVICE_ACCOUNT_JSON: z.string().optional(),
+  FCM_RATE_LIMIT_DELAY: duration('60s'),
   VAPID_PUBLIC_KEY: z.string().optional(),
   VAPID_PRIVATE_KEY: z.string().optional(),
   VAPID_SUBJECT: z
@@ -138,6 +139,8 @@ export interface Config {
   channels: {
     webhook: { timeoutMs: number };
     fcm?: { serviceAccountFile?: string; serviceAccountJson?: string };
+    /** Wait after an FCM quota error (FCM's own Retry-After is not visible through firebase-admin). */
+    fcmRateLimitDelayMs: number;
     webpush: {
       /** Unset outside production: the embedded default generates a key pair once under DATA_DIR. */
       vapid?: { publicKey: string; privateKey: string };
@@ -216,6 +219,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         e.FCM_SERVICE_ACCOUNT_FILE || e.FCM_SERVICE_ACCOUNT_JSON
           ? { serviceAccountFile: e.FCM_SERVICE_ACCOUNT_FILE, serviceAccountJson: e.FCM_SERVICE_ACCOUNT_JSON }
           : undefined,
+      fcmRateLimitDelayMs: e.FCM_RATE_LIMIT_DELAY,
       webpush: {
         vapid: e.VAPID_PUBLIC_KEY && e.VAPID_PRIVATE_KEY ? { publicKey: e.VAPID_PUBLIC_KEY, privateKey: e.VAPID_PRIVATE_KEY } : undefined,
         subject: e.VAPID_SUBJECT,

@@ -65,7 +65,7 @@ export async function startStack({ config, log, temporalAddress, run, workflowBu
           temporal,
           log,
           apiKeys: config.api.apiKeys,
-          channels: adapters ? (Object.keys(adapters) as Channel[]) : configuredChannels(config),
+          channels: [...new Set([...configuredChannels(config), ...(Object.keys(adapters ?? {}) as Channel[])])],
           renderer: createRenderer(database.db, config.defaultLocale),
           vapidPublicKey: vapidKeys(config)?.publicKey,
           webPushAllowedHosts: config.channels.webpush.allowedHosts,

@@ -15,6 +15,7 @@ export interface WorkerDeps {
   connection: NativeConnection;
   /** Tests pass a pre-built bundle; otherwise the workflows are bundled at start-up. */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /** Replace single channel adapters (tests fake the FCM transport this way). */
   adapters?: Partial<Record<Channel, ChannelAdapter>>;
 }
 
@@ -27,7 +28,7 @@ export async function createWorker({ config, db, log, connection, workflowBundle
     activities: createActivities({
       db,
       log,
-      adapters: adapters ?? buildAdapters(config, log),
+      adapters: { ...buildAdapters(config, log), ...adapters },
       retry: config.channels.retry,
       policy: config.policy,
       renderer: createRenderer(db, config.defaultLocale),

@@ -31,7 +31,15 @@ function parseServiceAccount(json: string): ServiceAccount {
 
 type FcmMessaging = Pick<Messaging, 'send'>;
 
-export function createFcmAdapter(messaging: FcmMessaging): ChannelAdapter {
+export interface FcmOptions {
+  /**
+   * How long to wait after a quota error. firebase-admin keeps no HTTP headers on its errors, so FCM's
+   * Retry-After never reaches us; FCM asks senders to back off at least a minute after QUOTA_EXCEEDED.
+   */
+  rateLimitDelayMs?: number;
+}
+
+export function createFcmAdapter(messaging: FcmMessaging, { rateLimitDelayMs }: FcmOptions = {}): ChannelAdapter {
   return {
     channel: 'fcm',
     async send(request: SendRequest) {
@@ -47,7 +55,9 @@ export function createFcmAdapter(messaging: FcmMessaging): ChannelAdapter {
         const name = await untilAborted(pending, request.signal);
         return { providerMessageId: name };
       } catch (err) {
-        throw toChannelError(err, token);
+        const failure = toChannelError(err, token);
+        if (failure.code === 'fcm_rate_limited' && rateLimitDelayMs !== undefined) failure.extra.retryAfterMs = rateLimitDelayMs;
+        throw failure;
       }
     },
   };
@@ -89,8 +99,8 @@ const RULES: Record<string, Rule> = {
   'messaging/payload-size-limit-exceeded': { kind: 'permanent', code: 'fcm_rejected' },
   'messaging/invalid-data-payload-key': { kind: 'permanent', code: 'fcm_rejected' },
   'messaging/invalid-options': { kind: 'permanent', code: 'fcm_rejected' },
-  // firebase-admin keeps no HTTP headers on its errors, so FCM's Retry-After cannot be honoured here:
-  // the delay is left to the channel's retry policy.
+  // firebase-admin keeps no HTTP headers on its errors, so FCM's Retry-After cannot be read: the adapter's
+  // rateLimitDelayMs (FCM_RATE_LIMIT_DELAY) stands in for it.
   'messaging/message-rate-exceeded': { kind: 'retryable', code: 'fcm_rate_limited' },
   'messaging/device-message-rate-exceeded': { kind: 'retryable', code: 'fcm_rate_limited' },
   'messaging/topics-message-rate-exceeded': { kind: 'retryable', code: 'fcm_rate_limited' },

@@ -35,7 +35,7 @@ export function configuredChannels(config: Config): Channel[] {
 export function buildAdapters(config: Config, log: Logger): Adapters {
   const adapters: Adapters = { webhook: createWebhookAdapter(config.channels.webhook) };
   const messaging = config.channels.fcm && fcmMessagingFromCredentials(config.channels.fcm);
-  if (messaging) adapters.fcm = createFcmAdapter(messaging);
+  if (messaging) adapters.fcm = createFcmAdapter(messaging, { rateLimitDelayMs: config.channels.fcmRateLimitDelayMs });
   const vapid = vapidKeys(config);
   if (vapid) {
     const { subject, allowedHosts, ttlSeconds, timeoutMs } = config.channels.webpush;

@@ -66,6 +66,12 @@ describe('bad input to POST /v1/notifications', () => {
     },
   );
 
+  test('a channel without credentials on this deployment is refused with 422 channel_not_configured', async () => {
+    const response = await post({ body: { ...valid, channels: ['telegram'] } }, 'no-telegram');
+    expect(response.status).toBe(422);
+    expect(response.body.error).toMatchObject({ code: 'channel_not_configured', details: { channels: ['telegram'] } });
+  });
+
   test('none of the refused requests created anything', async () => {
     expect(await stack.database.db.select().from(notifications)).toEqual([]);
   });

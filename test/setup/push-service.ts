@@ -21,6 +21,7 @@ export interface ReceivedPush {
   ttl?: string;
   urgency?: string;
   topic?: string;
+  receivedAt: number;
 }
 
 export interface PushAnswer {
@@ -64,7 +65,7 @@ export async function startPushService(): Promise<PushService> {
       const vapid = checkVapid(req.headers.authorization, origin);
       const plaintext = subscriber ? tryDecrypt(Buffer.concat(chunks), subscriber) : null;
       const header = (name: string) => req.headers[name] as string | undefined;
-      received.push({ endpointPath, headers: req.headers, ...vapid, plaintext, ttl: header('ttl'), urgency: header('urgency'), topic: header('topic') });
+      received.push({ endpointPath, headers: req.headers, ...vapid, plaintext, ttl: header('ttl'), urgency: header('urgency'), topic: header('topic'), receivedAt: Date.now() });
 
       const answer = answers.shift() ?? defaultAnswer(!!subscriber, vapid.vapidValid, plaintext !== null);
       res.writeHead(answer.status, answer.headers).end(answer.body);

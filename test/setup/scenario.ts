@@ -15,6 +15,7 @@ export function client(stack: TestStack) {
     put: (path: string, body: unknown) => call(stack.url, 'PUT', path, { body }),
     post: (path: string, body: unknown) => call(stack.url, 'POST', path, { body }),
     list: (query: string) => call(stack.url, 'GET', `/v1/notifications?${query}`),
+    targets: (userId: string) => call(stack.url, 'GET', `/v1/users/${userId}/targets`),
     registerWebhook: (userId: string, url: string) => call(stack.url, 'POST', `/v1/users/${userId}/webhooks`, { body: { url } }),
     /** Waits until the notification reaches one of `statuses`; returns its last detail either way. */
     async waitFor(id: string, ...statuses: string[]) {

@@ -8,6 +8,7 @@ export interface TelegramCall {
   chatId: unknown;
   text: unknown;
   body: any;
+  receivedAt: number;
 }
 
 export interface TelegramAnswer {
@@ -43,7 +44,7 @@ export async function startTelegramServer({ botToken }: { botToken: string }): P
     req.on('end', () => {
       const [, token = '', method = ''] = /^\/bot([^/]+)\/(\w+)$/.exec(req.url ?? '') ?? [];
       const body = JSON.parse(Buffer.concat(chunks).toString() || '{}');
-      calls.push({ token: decodeURIComponent(token), method, chatId: body.chat_id, text: body.text, body });
+      calls.push({ token: decodeURIComponent(token), method, chatId: body.chat_id, text: body.text, body, receivedAt: Date.now() });
       const answer = token === botToken ? (answers.shift() ?? sent(body)) : botApiError(token ? 401 : 404, token ? 'Unauthorized' : 'Not Found');
       const reply = () => res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers }).end(JSON.stringify(answer.body));
       if (answer.delayMs) setTimeout(reply, answer.delayMs);

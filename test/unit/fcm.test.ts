@@ -1,80 +1,9 @@
-import http from 'node:http';
-import https from 'node:https';
-import net from 'node:net';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
-import { deleteApp, initializeApp, type App } from 'firebase-admin/app';
-import { getMessaging, type Messaging } from 'firebase-admin/messaging';
+import { deleteApp, type App } from 'firebase-admin/app';
+import type { Messaging } from 'firebase-admin/messaging';
 import { createFcmAdapter, fcmMessagingFromCredentials } from '../../src/channels/fcm';
 import { ChannelError, type SendRequest } from '../../src/channels/types';
-
-// Only the transport is fake: a real firebase-admin Messaging sends real HTTP to a loopback "FCM", so its own
-// request handler turns each FCM v1 error answer into the FirebaseMessagingError the adapter sees in production.
-
-interface FcmAnswer {
-  status: number;
-  json?: unknown;
-  text?: string;
-  headers?: Record<string, string>;
-}
-
-interface FakeFcm {
-  port: number;
-  requests: Array<{ path: string; authorization?: string; body: any }>;
-  respondWith(...answers: FcmAnswer[]): void;
-  close(): Promise<void>;
-}
-
-async function startFakeFcm(): Promise<FakeFcm> {
-  const requests: FakeFcm['requests'] = [];
-  const answers: FcmAnswer[] = [];
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      requests.push({ path: req.url ?? '', authorization: req.headers.authorization, body: JSON.parse(Buffer.concat(chunks).toString()) });
-      const answer = answers.shift() ?? { status: 200, json: { name: `projects/herald-test/messages/0:${requests.length}` } };
-      const isJson = answer.json !== undefined;
-      res.writeHead(answer.status, { 'content-type': isJson ? 'application/json' : 'text/html', ...answer.headers });
-      res.end(isJson ? JSON.stringify(answer.json) : answer.text);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as AddressInfo).port,
-    requests,
-    respondWith: (...a) => answers.push(...a),
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
-}
-
-/** Hands firebase-admin, which always dials https://fcm.googleapis.com, a plain TCP socket to the loopback fake. */
-class LoopbackAgent extends https.Agent {
-  constructor(private readonly port: number) {
-    super({ keepAlive: false });
-  }
-  override createConnection() {
-    return net.connect(this.port, '127.0.0.1');
-  }
-}
-
-function messagingVia(port: number, name: string): { app: App; messaging: Messaging } {
-  const app = initializeApp(
-    {
-      projectId: 'herald-test',
-      credential: { getAccessToken: async () => ({ access_token: 'test-access-token', expires_in: 3600 }) },
-      httpAgent: new LoopbackAgent(port),
-    },
-    name,
-  );
-  return { app, messaging: getMessaging(app) };
-}
-
-/** The FCM v1 error body: google.rpc.Status with the FcmError detail firebase-admin reads first. */
-function fcmError(httpStatus: number, status: string, errorCode: string, message: string): FcmAnswer {
-  const details = [{ '@type': 'type.googleapis.com/google.firebase.fcm.v1.FcmError', errorCode }];
-  return { status: httpStatus, json: { error: { code: httpStatus, message, status, details } } };
-}
+import { fcmError, messagingVia, startFakeFcm, type FakeFcm, type FcmAnswer } from '../setup/fake-fcm';
 
 const token = `c${randomBytes(8).toString('hex')}:APA91b${randomBytes(100).toString('base64url')}`;
 const notificationId = 'ntf_01HZX8Q6V4M7K2C9T3B5N8R1WD';
@@ -165,6 +94,13 @@ describe('FCM adapter over firebase-admin with a fake transport', () => {
     const err = await failure({ ...answer, headers: { 'retry-after': '30' } });
     expect((raw[0] as { code: string }).code).toBe('messaging/message-rate-exceeded');
     expect([err.kind, err.code, err.extra.disableTarget, err.extra.retryAfterMs]).toEqual(['retryable', 'fcm_rate_limited', undefined, undefined]);
+  });
+
+  test('with a configured rate-limit delay, QUOTA_EXCEEDED asks Temporal to wait exactly that long', async () => {
+    const delayed = createFcmAdapter({ send: (m) => messaging.send(m) }, { rateLimitDelayMs: 60_000 });
+    fcm.respondWith(fcmError(429, 'RESOURCE_EXHAUSTED', 'QUOTA_EXCEEDED', 'Quota exceeded'));
+    const err = await failureOf(delayed.send(request()));
+    expect([err.code, err.extra.retryAfterMs]).toEqual(['fcm_rate_limited', 60_000]);
   });
 
   test('UNAVAILABLE is retryable, after firebase-admin has retried the 503 itself', async () => {
