@@ -59,7 +59,7 @@ export async function createNotification(
     requestFingerprint: fingerprint,
     userId: request.userId,
     type: request.type,
-    category: request.category ?? request.type,
+    category: request.category,
     channels: request.channels,
     routing: request.routing,
     content: request.template ? { template: request.template } : request.content!,

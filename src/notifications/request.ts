@@ -63,7 +63,9 @@ export const createNotificationSchema = z
     if (req.expiresAt && Date.parse(req.expiresAt) <= Date.parse(req.scheduledAt ?? new Date(now).toISOString())) {
       ctx.addIssue({ code: 'custom', path: ['expiresAt'], message: 'expiresAt must be after scheduledAt' });
     }
-  });
+   })
+  // Defaults belong to the request before fingerprinting: naming the default category is the same request.
+  .transform((req) => ({ ...req, category: req.category ?? req.type }));
 
 export type CreateNotificationRequest = z.output<typeof createNotificationSchema>;
 
