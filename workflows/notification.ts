@@ -1,4 +1,5 @@
 import {
+  ActivityCancellationType,
   allHandlersFinished,
   CancellationScope,
   condition,
@@ -24,6 +25,8 @@ import { sendToTargets } from './send';
 const activities = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', maximumInterval: '1m' },
+  // Explicit: the SDK's wire default is TRY_CANCEL whatever its JSDoc says; a started write should finish.
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
 });
 
 const iso = (ms: number) => new Date(ms).toISOString();

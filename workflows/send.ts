@@ -7,6 +7,7 @@ import type { Channel, NotificationInput, TargetResult } from './definitions';
 const planning = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', maximumInterval: '1m' },
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
 });
 
 const SEND_ACTIVITY = {
