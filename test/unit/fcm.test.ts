@@ -2,33 +2,15 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { deleteApp, type App } from 'firebase-admin/app';
 import type { Messaging } from 'firebase-admin/messaging';
 import { createFcmAdapter, fcmMessagingFromCredentials } from '../../src/channels/fcm';
-import { ChannelError, type SendRequest } from '../../src/channels/types';
+import type { ChannelError, SendRequest } from '../../src/channels/types';
+import { failureOf as expectFailure, NOTIFICATION_ID, sendRequest } from '../setup/channel-request';
 import { fcmError, messagingVia, startFakeFcm, type FakeFcm, type FcmAnswer } from '../setup/fake-fcm';
 
 const token = `c${randomBytes(8).toString('hex')}:APA91b${randomBytes(100).toString('base64url')}`;
-const notificationId = 'ntf_01HZX8Q6V4M7K2C9T3B5N8R1WD';
+const notificationId = NOTIFICATION_ID;
 
-function request(overrides: Partial<SendRequest> = {}): SendRequest {
-  return {
-    notificationId,
-    userId: 'user-1',
-    type: 'order.shipped',
-    category: 'transactional',
-    message: { title: 'Shipped', body: 'Your order is on its way', data: { orderId: '42' }, url: 'https://shop.example/orders/42' },
-    target: { id: 'tgt-1', userId: 'user-1', channel: 'fcm', address: token, secrets: null },
-    ...overrides,
-  };
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<ChannelError> {
-  const err = await promise.then(
-    () => new Error('expected the send to fail'),
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ChannelError);
-  expect((err as ChannelError).message).not.toContain(token);
-  return err as ChannelError;
-}
+const request = (overrides: Partial<SendRequest> = {}) => sendRequest({ channel: 'fcm', address: token, secrets: null }, overrides);
+const failureOf = (promise: Promise<unknown>) => expectFailure(promise, token);
 
 describe('FCM adapter over firebase-admin with a fake transport', () => {
   let fcm: FakeFcm;

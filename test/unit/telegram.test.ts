@@ -1,32 +1,17 @@
 import { createTelegramAdapter } from '../../src/channels/telegram';
-import { ChannelError, type SendRequest } from '../../src/channels/types';
+import type { SendRequest } from '../../src/channels/types';
+import { failureOf as expectFailure, sendRequest } from '../setup/channel-request';
 import { botApiError, startTelegramServer, type FakeTelegram } from '../setup/telegram-server';
 
 const botToken = '7234567890:AAH4f_kQ9cLx-2v8TzRgWm3pYb6nE1sJdUo';
 
-function request(overrides: Partial<SendRequest['message']> = {}, signal?: AbortSignal): SendRequest {
-  return {
-    notificationId: 'ntf_01HZX8Q6V4M7K2C9T3B5N8R1WD',
-    userId: 'user-1',
-    type: 'order.shipped',
-    category: 'transactional',
-    message: { title: 'Shipped', body: 'Your order is on its way', ...overrides },
-    target: { id: 'tgt-1', userId: 'user-1', channel: 'telegram', address: '123456789', secrets: null },
-    signal,
-  };
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<ChannelError> {
-  const err = await promise.then(
-    () => new Error('expected the send to fail'),
-    (e: unknown) => e,
+const request = (message: Partial<SendRequest['message']> = {}, signal?: AbortSignal) =>
+  sendRequest(
+    { channel: 'telegram', address: '123456789', secrets: null },
+    { message: { title: 'Shipped', body: 'Your order is on its way', ...message }, signal },
   );
-  expect(err).toBeInstanceOf(ChannelError);
-  // The bot token is in the URL path; it must never reach logs or the attempts table.
-  expect((err as ChannelError).message).not.toContain(botToken);
-  expect((err as ChannelError).message).not.toContain(botToken.split(':')[1]);
-  return err as ChannelError;
-}
+// The bot token is in the URL path; it must never reach logs or the attempts table.
+const failureOf = (promise: Promise<unknown>) => expectFailure(promise, botToken, botToken.split(':')[1]);
 
 describe('Telegram adapter against a loopback Bot API', () => {
   let telegram: FakeTelegram;

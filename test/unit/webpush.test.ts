@@ -5,36 +5,16 @@ import { join } from 'node:path';
 import { generateVAPIDKeys } from 'web-push';
 import { createWebPushAdapter, isAllowedPushEndpoint, type WebPushOptions } from '../../src/channels/webpush';
 import { loadOrCreateVapidKeys } from '../../src/channels/vapid';
-import { ChannelError, type RenderedMessage, type SendRequest } from '../../src/channels/types';
+import type { RenderedMessage, SendRequest } from '../../src/channels/types';
+import { failureOf, NOTIFICATION_ID, sendRequest } from '../setup/channel-request';
 import { startPushService, type PushService, type TestSubscription } from '../setup/push-service';
 
-const notificationId = 'ntf_01HZX8Q6V4M7K2C9T3B5N8R1WD';
+const notificationId = NOTIFICATION_ID;
 const vapidKeys = generateVAPIDKeys();
 const vapid = { subject: 'mailto:ops@herald.test', ...vapidKeys };
 
-function request(subscription: Pick<TestSubscription, 'endpoint' | 'keys'>, overrides: Partial<SendRequest> = {}): SendRequest {
-  return {
-    notificationId,
-    userId: 'user-1',
-    type: 'order.shipped',
-    category: 'transactional',
-    message: { title: 'Shipped', body: 'Your order is on its way', data: { orderId: '42' }, url: 'https://shop.example/orders/42' },
-    target: { id: 'tgt-1', userId: 'user-1', channel: 'webpush', address: subscription.endpoint, secrets: subscription.keys },
-    ...overrides,
-  };
-}
-
-function failureOf(promise: Promise<unknown>): Promise<ChannelError> {
-  return promise.then(
-    () => {
-      throw new Error('expected the send to fail');
-    },
-    (err: unknown) => {
-      expect(err).toBeInstanceOf(ChannelError);
-      return err as ChannelError;
-    },
-  );
-}
+const request = (subscription: Pick<TestSubscription, 'endpoint' | 'keys'>, overrides: Partial<SendRequest> = {}) =>
+  sendRequest({ channel: 'webpush', address: subscription.endpoint, secrets: subscription.keys }, overrides);
 
 describe('Web Push adapter against a loopback push service', () => {
   let service: PushService;
