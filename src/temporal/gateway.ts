@@ -69,10 +69,14 @@ export class TemporalGateway {
     return this.control(() => this.client.workflow.getHandle(notificationId).executeUpdate(changeUpdate, { args: [change] }));
   }
 
-  /** The live view of a running notification; undefined once its run has closed or is unreachable. */
+  /**
+   * The live view of a running notification; undefined once its run has closed, or when no worker
+   * answers within two seconds (a query needs one), so a GET never hangs on a worker outage.
+   */
   async status(notificationId: string): Promise<StatusView | undefined> {
     try {
-      return await this.client.workflow.getHandle(notificationId).query(statusQuery);
+      const handle = this.client.workflow.getHandle(notificationId);
+      return await this.client.connection.withDeadline(Date.now() + 2000, () => handle.query(statusQuery));
     } catch {
       return undefined;
     }
