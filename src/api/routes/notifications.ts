@@ -36,13 +36,15 @@ function decodeCursor(raw: string): Cursor {
   throw apiError(400, 'invalid_cursor', 'cursor is not one this API returned');
 }
 
-const toFilter = (f: { [K in keyof NotificationFilter]?: unknown } & Record<string, unknown>): NotificationFilter => ({
-  userId: f.userId as string | undefined,
-  type: f.type as string | undefined,
-  createdFrom: f.createdFrom ? new Date(f.createdFrom as string) : undefined,
-  createdTo: f.createdTo ? new Date(f.createdTo as string) : undefined,
-  scheduledFrom: f.scheduledFrom ? new Date(f.scheduledFrom as string) : undefined,
-  scheduledTo: f.scheduledTo ? new Date(f.scheduledTo as string) : undefined,
+type FilterFields = Partial<Record<'userId' | 'type' | 'createdFrom' | 'createdTo' | 'scheduledFrom' | 'scheduledTo', string>>;
+const date = (v?: string) => (v ? new Date(v) : undefined);
+const toFilter = (f: FilterFields): NotificationFilter => ({
+  userId: f.userId,
+  type: f.type,
+  createdFrom: date(f.createdFrom),
+  createdTo: date(f.createdTo),
+  scheduledFrom: date(f.scheduledFrom),
+  scheduledTo: date(f.scheduledTo),
 });
 
 const BULK_CONCURRENCY = 8;
