@@ -85,7 +85,11 @@ export async function notificationWorkflow(input: NotificationInput): Promise<No
     for (;;) {
       const seen = s.wake;
       // A durable timer that a handler can cut short: survives restarts, costs nothing while it waits.
-      const woken = await condition(() => s.cancel !== undefined || s.wake !== seen, Math.max(1, s.dueAt - Date.now()));
+      // `unrecorded` too: a change accepted before this line (during recordAccepted or the checks) bumped `wake` already.
+      const woken = await condition(
+        () => s.cancel !== undefined || s.unrecorded !== undefined || s.wake !== seen,
+        Math.max(1, s.dueAt - Date.now()),
+      );
       if (s.cancel) return await cancelled();
       if (s.unrecorded) {
         const change = s.unrecorded;

@@ -5,6 +5,7 @@ import type { TemporalGateway } from '../temporal/gateway';
 import type { Renderer } from '../notifications/templates';
 import type { Channel } from '../../workflows/definitions';
 import { requireApiKey } from './auth';
+import { rejectUnstorableText } from './text';
 import { apiError, errorHandler, notFound } from './errors';
 import { bulkCancelRoute, notificationRoutes } from './routes/notifications';
 import { settingsRoutes } from './routes/settings';
@@ -52,7 +53,7 @@ export function createApp(deps: ApiDeps) {
 
   const v1 = express.Router();
   if (deps.apiKeys.length > 0) v1.use(requireApiKey(deps.apiKeys));
-  v1.use(requireJsonBody, express.json({ limit: '256kb' }));
+  v1.use(requireJsonBody, express.json({ limit: '256kb' }), rejectUnstorableText);
   // `:bulkCancel` is a custom method (AIP-136 style); the backslash keeps the colon literal.
   v1.use('/notifications\\:bulkCancel', bulkCancelRoute(deps));
   v1.use('/notifications', notificationRoutes(deps));

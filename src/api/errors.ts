@@ -4,7 +4,7 @@ import type { Logger } from '../logger';
 
 /** An error the client is meant to see: `{error: {code, message, details?}}` with this status. */
 export function apiError(status: number, code: string, message: string, details?: unknown) {
-  return createHttpError(status, message, { code, details, expose: true });
+  return createHttpError(status, message, { apiCode: code, details, expose: true });
 }
 
 // body-parser reports its failures as http-errors with a `type`; give each a stable code.
@@ -23,9 +23,20 @@ export const notFound: RequestHandler = (req, _res, next) =>
 export function errorHandler(log: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     if (isHttpError(err) && err.expose) {
-      const code = (err.code as string | undefined) ?? BODY_PARSER_CODES[err.type as string] ?? 'bad_request';
-      const message = err.type === 'entity.parse.failed' ? 'request body is not valid JSON' : err.message;
+      // Only our own codes pass through; a library's (zlib's Z_DATA_ERROR, say) is no contract.
+      const code = (err.apiCode as string | undefined) ?? BODY_PARSER_CODES[err.type as string] ?? 'invalid_body';
+      const message =
+        err.type === 'entity.parse.failed'
+          ? 'request body is not valid JSON'
+          : err.apiCode || err.type
+            ? err.message
+            : `request body could not be read (${String(err.code ?? err.message)})`;
       res.status(err.status).json({ error: { code, message, ...(err.details ? { details: err.details } : {}) } });
+      return;
+    }
+    // The router's own 400 for a path it cannot percent-decode.
+    if (err instanceof URIError) {
+      res.status(400).json({ error: { code: 'invalid_path', message: 'the request path is not valid percent-encoding' } });
       return;
     }
     const status = isHttpError(err) ? err.status : 500;

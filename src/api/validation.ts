@@ -21,7 +21,9 @@ export const identifier = (what: string, max = 200) =>
     .max(max, `${what} must be at most ${max} characters`)
     .regex(/^[A-Za-z0-9_.:@+-]+$/, `${what} may contain only letters, digits and _ . : @ + -`);
 
+/** An ISO-8601 instant with a zone, normalised to UTC; years 1–9999, the range Postgres and ISO strings share. */
 export const instant = (what: string) =>
   z.iso
     .datetime({ offset: true, error: `${what} must be an ISO-8601 date-time with a time zone, e.g. 2027-01-31T09:00:00Z` })
-    .transform((v) => new Date(v).toISOString());
+    .transform((v) => new Date(v).toISOString())
+    .refine((v) => /^\d{4}-/.test(v) && !v.startsWith('0000'), `${what} must be between the years 1 and 9999`);

@@ -9,13 +9,14 @@ export async function call<T = any>(
   baseUrl: string,
   method: string,
   path: string,
-  options: { body?: unknown; raw?: string; headers?: Record<string, string> } = {},
+  options: { body?: unknown; raw?: string; headers?: Record<string, string>; signal?: AbortSignal } = {},
 ): Promise<ApiResponse<T>> {
   const hasJson = options.body !== undefined;
   const response = await fetch(baseUrl + path, {
     method,
     headers: { ...(hasJson ? { 'content-type': 'application/json' } : {}), ...options.headers },
     body: hasJson ? JSON.stringify(options.body) : options.raw,
+    signal: options.signal,
   });
   const text = await response.text();
   let body: unknown = text;

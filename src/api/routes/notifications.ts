@@ -29,7 +29,9 @@ const encodeCursor = (c: Cursor) => Buffer.from(JSON.stringify(c)).toString('bas
 function decodeCursor(raw: string): Cursor {
   try {
     const c = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
-    if (typeof c.id === 'string' && !Number.isNaN(Date.parse(c.createdAt))) return c;
+    // Only the exact form encodeCursor wrote: a forged date could be one Postgres rejects.
+    const valid = typeof c.id === 'string' && /^ntf_[A-Za-z0-9_-]{1,64}$/.test(c.id) && typeof c.createdAt === 'string' && /^\d{4}-/.test(c.createdAt) && !c.createdAt.startsWith('0000');
+    if (valid && !Number.isNaN(Date.parse(c.createdAt)) && new Date(c.createdAt).toISOString() === c.createdAt) return c;
   } catch {
     // fall through to the 400
   }

@@ -1,0 +1,113 @@
+// Regenerates the replay fixtures in test/fixtures/histories: drives one notification through each
+// lifecycle path on a fresh dev server, then exports its closed workflow with the temporal CLI.
+//
+//   npx tsx scripts/export-replay-histories.ts
+//
+// Run it only after an intentional workflow change that is guarded with patched(); commit the new
+// files under new names and keep the old ones, so sleeping runs of every version keep replaying.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { resolveTemporalBinary } from '../src/temporal/binary';
+import globalSetup from '../test/setup/global-setup';
+import globalTeardown from '../test/setup/global-teardown';
+import { client, inSeconds, statusesOf } from '../test/setup/scenario';
+import { startTestStack } from '../test/setup/stack';
+import { startWebhookReceiver } from '../test/setup/webhook-receiver';
+
+const OUT_DIR = path.resolve(__dirname, '..', 'test', 'fixtures', 'histories');
+
+type Api = ReturnType<typeof client>;
+type Detail = Awaited<ReturnType<Api['waitFor']>>;
+
+function expectPath(name: string, detail: Detail, expected: string[]) {
+  const actual = statusesOf(detail);
+  if (JSON.stringify(actual) !== JSON.stringify(expected)) {
+    throw new Error(`${name}: expected ${expected.join(' → ')}, got ${actual.join(' → ')}`);
+  }
+}
+
+const webhook = (userId: string, extra: Record<string, unknown> = {}) => ({
+  userId,
+  channels: ['webhook'],
+  content: { title: 'Replay fixture', body: `hello ${userId}` },
+  ...extra,
+});
+
+/** Each scenario returns the id of the workflow whose history becomes `<name>.json`. */
+const SCENARIOS: Record<string, (api: Api) => Promise<string>> = {
+  async delivered(api) {
+    const created = await api.create(webhook('replay-delivered', { scheduledAt: inSeconds(1) }), 'replay-delivered');
+    expectPath('delivered', await api.waitFor(created.body.id, 'DELIVERED'), ['SCHEDULED(accepted)', 'SENDING', 'DELIVERED']);
+    return created.body.id;
+  },
+
+  async cancelled(api) {
+    const created = await api.create(webhook('replay-cancelled', { scheduledAt: inSeconds(3600) }), 'replay-cancelled');
+    const cancelled = await api.cancel(created.body.id);
+    expectPath('cancelled', cancelled.body, ['SCHEDULED(accepted)', 'CANCELLED(requested)']);
+    return created.body.id;
+  },
+
+  async replaced(api) {
+    const older = await api.create(webhook('replay-replaced', { scheduledAt: inSeconds(3600), collapseKey: 'bedtime' }), 'replay-replaced-older');
+    const newer = await api.create(webhook('replay-replaced', { scheduledAt: inSeconds(3600), collapseKey: 'bedtime' }), 'replay-replaced-newer');
+    const old = await api.waitFor(older.body.id, 'CANCELLED');
+    expectPath('replaced', old, ['SCHEDULED(accepted)', 'CANCELLED(replaced)']);
+    if (old.replacedBy !== newer.body.id) throw new Error(`replaced: replacedBy is ${old.replacedBy}, expected ${newer.body.id}`);
+    await api.cancel(newer.body.id); // not exported; just leave nothing running
+    return older.body.id;
+  },
+
+  async deferred(api) {
+    await api.put('/v1/types/replay-held', { deliveryEnabled: false });
+    const created = await api.create(webhook('replay-deferred', { type: 'replay-held' }), 'replay-deferred');
+    await api.waitFor(created.body.id, 'DEFERRED');
+    // A few DELIVERY_OFF_RECHECK wake-ups while held, so the fixture covers the re-check loop.
+    await new Promise((r) => setTimeout(r, 2500));
+    await api.put('/v1/types/replay-held', { deliveryEnabled: true });
+    const detail = await api.waitFor(created.body.id, 'DELIVERED');
+    expectPath('deferred', detail, ['SCHEDULED(accepted)', 'DEFERRED(delivery_off)', 'SENDING', 'DELIVERED']);
+    return created.body.id;
+  },
+};
+
+async function main() {
+  await globalSetup(); // a fresh in-memory dev server and the workflow bundle, as the test suite uses
+  const temporal = resolveTemporalBinary(process.env.TEMPORAL_CLI_PATH);
+  const address = process.env.TEST_TEMPORAL_ADDRESS!;
+  const receiver = await startWebhookReceiver();
+  const stack = await startTestStack({ env: { DELIVERY_OFF_RECHECK: '1s', THROTTLE_BURST: '0' } });
+  try {
+    const api = client(stack);
+    fs.mkdirSync(OUT_DIR, { recursive: true });
+    for (const [name, run] of Object.entries(SCENARIOS)) {
+      const userId = `replay-${name}`;
+      await api.registerWebhook(userId, `${receiver.url}/${userId}`);
+      const workflowId = await run(api);
+      await stack.temporal.client.workflow.getHandle(workflowId).result(); // export closed runs only
+      const json = execFileSync(
+        temporal,
+        ['workflow', 'show', '-w', workflowId, '-o', 'json', '--address', address, '--namespace', 'default'],
+        { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+      );
+      const events = (JSON.parse(json) as { events: unknown[] }).events.length;
+      const file = path.join(OUT_DIR, `${name}.json`);
+      fs.writeFileSync(file, json.endsWith('\n') ? json : `${json}\n`);
+      console.log(`wrote ${path.relative(process.cwd(), file)} (${workflowId}, ${events} events)`);
+    }
+  } finally {
+    await stack.stop();
+    await receiver.close();
+    await globalTeardown();
+    fs.rmSync(path.dirname(process.env.TEST_WORKFLOW_BUNDLE!), { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

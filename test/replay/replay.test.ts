@@ -1,0 +1,74 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { bundleWorkflowCode, Worker } from '@temporalio/worker';
+import { DeterminismViolationError } from '@temporalio/workflow';
+import { createLogger } from '../../src/logger';
+import { installTemporalLogging } from '../../src/temporal/logging';
+
+/*
+ * Replays every committed workflow history against the current workflow code, so a change that
+ * would break notifications already sleeping in production fails the build.
+ *
+ * The fixtures in test/fixtures/histories are exported from real runs with the temporal CLI by
+ *   npx tsx scripts/export-replay-histories.ts
+ * Regenerate only for an intentional workflow change that is guarded with patched(): keep the old
+ * fixtures (rename them, e.g. delivered-v1.json) and add the new ones next to them, so runs started
+ * by every version still replay. A failure here after an unguarded change is the test doing its job.
+ */
+const FIXTURES = path.resolve(__dirname, '..', 'fixtures', 'histories');
+const fixtures = fs
+  .readdirSync(FIXTURES)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
+const load = (file: string): unknown => JSON.parse(fs.readFileSync(path.join(FIXTURES, file), 'utf8'));
+const workflowBundle = () => ({ codePath: process.env.TEST_WORKFLOW_BUNDLE! });
+
+describe('replaying committed workflow histories', () => {
+  beforeAll(() => installTemporalLogging(createLogger(process.env.TEST_LOG_LEVEL ?? 'error', 'test')));
+
+  test('the four lifecycle paths have a fixture', () => {
+    expect(fixtures).toEqual(expect.arrayContaining(['cancelled.json', 'deferred.json', 'delivered.json', 'replaced.json']));
+  });
+
+  test('every history replays against the current workflow code', async () => {
+    const histories = fixtures.map((file) => ({ workflowId: file, history: load(file) }));
+    const results = [];
+    for await (const result of Worker.runReplayHistories({ workflowBundle: workflowBundle() }, histories)) {
+      results.push({ fixture: result.workflowId, error: result.error?.message });
+    }
+    expect(results).toEqual(fixtures.map((fixture) => ({ fixture, error: undefined })));
+  });
+
+  test('the replay check can fail: a workflow that calls a different activity first is refused', async () => {
+    // A stand-in for an unguarded change before the first sleep: it schedules evaluateDueChecks
+    // where every recorded history starts with recordAccepted.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'herald-changed-workflow-'));
+    try {
+      fs.writeFileSync(
+        path.join(dir, 'workflows.js'),
+        `const { proxyActivities } = require('@temporalio/workflow');
+         const { evaluateDueChecks } = proxyActivities({ startToCloseTimeout: '30s' });
+         exports.notificationWorkflow = async (input) => {
+           await evaluateDueChecks({ notificationId: input.notificationId });
+           return { status: 'DELIVERED', targets: [] };
+         };`,
+      );
+      const { code } = await bundleWorkflowCode({
+        workflowsPath: path.join(dir, 'workflows.js'),
+        // The temp dir has no node_modules of its own: resolve @temporalio/workflow from this project.
+        webpackConfigHook: (config) => ({
+          ...config,
+          resolve: { ...config.resolve, modules: [...(config.resolve?.modules ?? []), path.resolve(__dirname, '..', '..', 'node_modules')] },
+        }),
+        logger: { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: console.error },
+      });
+      const replay = Worker.runReplayHistory({ workflowBundle: { code } }, load('delivered.json'), 'delivered.json');
+      const error = await replay.then(() => undefined, (err: unknown) => err);
+      expect(error).toBeInstanceOf(DeterminismViolationError);
+      expect((error as Error).message).toMatch(/nondeterminism/i);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
