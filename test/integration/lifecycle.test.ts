@@ -1,31 +1,11 @@
 import { cancelSignal, rescheduleSignal } from '../../workflows/definitions';
-import { client, inSeconds, statusesOf } from '../setup/scenario';
+import { client, inSeconds, statusesOf, webhookWorld } from '../setup/scenario';
 import { startTestStack, type TestStack } from '../setup/stack';
 import { startWebhookReceiver, type WebhookReceiver } from '../setup/webhook-receiver';
 
 describe('notification lifecycle on a real Temporal dev server', () => {
-  let stack: TestStack;
-  let receiver: WebhookReceiver;
-  let api: ReturnType<typeof client>;
-  let user = 0;
-
-  beforeAll(async () => {
-    stack = await startTestStack({ env: { DELIVERY_OFF_RECHECK: '1s', THROTTLE_BURST: '0' } });
-    receiver = await startWebhookReceiver();
-    api = client(stack);
-  });
-  afterAll(async () => {
-    await stack?.stop();
-    await receiver?.close();
-  });
-
-  /** A fresh recipient with a webhook, so tests never see each other's deliveries. */
-  async function recipient() {
-    const userId = `life-${++user}`;
-    await api.registerWebhook(userId, `${receiver.url}/${userId}`);
-    return userId;
-  }
-  const deliveriesTo = (userId: string) => receiver.received.filter((r) => JSON.parse(r.body).data.userId === userId);
+  const w = webhookWorld('life', { env: { DELIVERY_OFF_RECHECK: '1s', THROTTLE_BURST: '0' } });
+  const deliveriesTo = (userId: string) => w.receiver.received.filter((r) => JSON.parse(r.body).data.userId === userId);
   const webhook = (userId: string, extra: Record<string, unknown> = {}) => ({
     userId,
     channels: ['webhook'],
@@ -35,23 +15,23 @@ describe('notification lifecycle on a real Temporal dev server', () => {
 
   describe('cancel', () => {
     test('DELETE cancels a pending notification for good and says so; repeating it is harmless', async () => {
-      const userId = await recipient();
-      const created = await api.create(webhook(userId, { scheduledAt: inSeconds(3) }));
-      const cancelled = await api.cancel(created.body.id);
+      const userId = await w.recipient();
+      const created = await w.api.create(webhook(userId, { scheduledAt: inSeconds(3) }));
+      const cancelled = await w.api.cancel(created.body.id);
       expect(cancelled.status).toBe(200);
       expect(cancelled.body.status).toBe('CANCELLED');
       expect(cancelled.body.statusReason).toBe('requested');
       expect(statusesOf(cancelled.body)).toEqual(['SCHEDULED(accepted)', 'CANCELLED(requested)']);
-      expect((await api.cancel(created.body.id)).status).toBe(200);
+      expect((await w.api.cancel(created.body.id)).status).toBe(200);
       await new Promise((r) => setTimeout(r, 4000));
       expect(deliveriesTo(userId)).toHaveLength(0);
     });
 
     test('DELETE after sending answers 409 too_late with the time sending began', async () => {
-      const userId = await recipient();
-      const created = await api.create(webhook(userId));
-      const done = await api.waitFor(created.body.id, 'DELIVERED');
-      const late = await api.cancel(created.body.id);
+      const userId = await w.recipient();
+      const created = await w.api.create(webhook(userId));
+      const done = await w.api.waitFor(created.body.id, 'DELIVERED');
+      const late = await w.api.cancel(created.body.id);
       expect(late.status).toBe(409);
       expect(late.body.error.code).toBe('too_late');
       expect(late.body.error.details.sendingStartedAt).toBe(done.sendingStartedAt);
@@ -59,74 +39,74 @@ describe('notification lifecycle on a real Temporal dev server', () => {
     });
 
     test('an operator can cancel with `temporal workflow signal --name cancel`', async () => {
-      const userId = await recipient();
-      const created = await api.create(webhook(userId, { scheduledAt: inSeconds(60) }));
-      await stack.temporal.client.workflow.getHandle(created.body.id).signal(cancelSignal, 'operator');
-      const detail = await api.waitFor(created.body.id, 'CANCELLED');
+      const userId = await w.recipient();
+      const created = await w.api.create(webhook(userId, { scheduledAt: inSeconds(60) }));
+      await w.stack.temporal.client.workflow.getHandle(created.body.id).signal(cancelSignal, 'operator');
+      const detail = await w.api.waitFor(created.body.id, 'CANCELLED');
       expect(detail.transitions.at(-1)).toMatchObject({ to: 'CANCELLED', reason: 'requested', details: { note: 'operator' } });
     });
   });
 
   describe('reschedule and replace', () => {
     test('PATCH scheduledAt moves the due time of a pending notification', async () => {
-      const userId = await recipient();
-      const created = await api.create(webhook(userId, { scheduledAt: inSeconds(3600) }));
+      const userId = await w.recipient();
+      const created = await w.api.create(webhook(userId, { scheduledAt: inSeconds(3600) }));
       const newTime = inSeconds(2);
-      const moved = await api.patch(created.body.id, { scheduledAt: newTime });
+      const moved = await w.api.patch(created.body.id, { scheduledAt: newTime });
       expect(moved.status).toBe(200);
       expect(moved.body.scheduledAt).toBe(newTime);
       expect(statusesOf(moved.body)).toEqual(['SCHEDULED(accepted)', 'SCHEDULED(rescheduled)']);
-      await api.waitFor(created.body.id, 'DELIVERED');
+      await w.api.waitFor(created.body.id, 'DELIVERED');
       expect(deliveriesTo(userId)[0].receivedAt).toBeGreaterThanOrEqual(Date.parse(newTime));
     });
 
     test('PATCH content swaps what will be sent', async () => {
-      const userId = await recipient();
-      const created = await api.create(webhook(userId, { scheduledAt: inSeconds(2) }));
-      const replaced = await api.patch(created.body.id, { content: { title: 'New', body: 'replacement text' } });
+      const userId = await w.recipient();
+      const created = await w.api.create(webhook(userId, { scheduledAt: inSeconds(2) }));
+      const replaced = await w.api.patch(created.body.id, { content: { title: 'New', body: 'replacement text' } });
       expect(replaced.body.content).toEqual({ title: 'New', body: 'replacement text' });
-      await api.waitFor(created.body.id, 'DELIVERED');
+      await w.api.waitFor(created.body.id, 'DELIVERED');
       expect(JSON.parse(deliveriesTo(userId)[0].body).data).toMatchObject({ title: 'New', body: 'replacement text' });
     });
 
     test('the reschedule signal works for operators too', async () => {
-      const userId = await recipient();
-      const created = await api.create(webhook(userId, { scheduledAt: inSeconds(3600) }));
-      await stack.temporal.client.workflow.getHandle(created.body.id).signal(rescheduleSignal, inSeconds(1));
-      await api.waitFor(created.body.id, 'DELIVERED');
+      const userId = await w.recipient();
+      const created = await w.api.create(webhook(userId, { scheduledAt: inSeconds(3600) }));
+      await w.stack.temporal.client.workflow.getHandle(created.body.id).signal(rescheduleSignal, inSeconds(1));
+      await w.api.waitFor(created.body.id, 'DELIVERED');
     });
 
     test('PATCH after delivery is too late, and a PATCH with nothing to change is refused', async () => {
-      const userId = await recipient();
-      const created = await api.create(webhook(userId));
-      await api.waitFor(created.body.id, 'DELIVERED');
-      expect((await api.patch(created.body.id, { scheduledAt: inSeconds(60) })).body.error.code).toBe('too_late');
-      expect((await api.patch(created.body.id, {})).status).toBe(400);
+      const userId = await w.recipient();
+      const created = await w.api.create(webhook(userId));
+      await w.api.waitFor(created.body.id, 'DELIVERED');
+      expect((await w.api.patch(created.body.id, { scheduledAt: inSeconds(60) })).body.error.code).toBe('too_late');
+      expect((await w.api.patch(created.body.id, {})).status).toBe(400);
     });
   });
 
   describe('replacement', () => {
     test('a newer notification with the same collapseKey replaces the pending one', async () => {
-      const userId = await recipient();
-      const older = await api.create(webhook(userId, { scheduledAt: inSeconds(3600), collapseKey: 'bedtime' }));
-      const newer = await api.create(webhook(userId, { scheduledAt: inSeconds(3600), collapseKey: 'bedtime' }));
+      const userId = await w.recipient();
+      const older = await w.api.create(webhook(userId, { scheduledAt: inSeconds(3600), collapseKey: 'bedtime' }));
+      const newer = await w.api.create(webhook(userId, { scheduledAt: inSeconds(3600), collapseKey: 'bedtime' }));
       expect(newer.body.replaced).toEqual([older.body.id]);
-      const old = await api.waitFor(older.body.id, 'CANCELLED');
+      const old = await w.api.waitFor(older.body.id, 'CANCELLED');
       expect(old.statusReason).toBe('replaced');
       expect(old.replacedBy).toBe(newer.body.id);
-      expect((await api.get(newer.body.id)).body.status).toBe('SCHEDULED');
+      expect((await w.api.get(newer.body.id)).body.status).toBe('SCHEDULED');
     });
 
     test('ten concurrent creates with one collapseKey leave exactly one survivor', async () => {
-      const userId = await recipient();
+      const userId = await w.recipient();
       const created = await Promise.all(
-        Array.from({ length: 10 }, () => api.create(webhook(userId, { scheduledAt: inSeconds(3600), collapseKey: 'race' }))),
+        Array.from({ length: 10 }, () => w.api.create(webhook(userId, { scheduledAt: inSeconds(3600), collapseKey: 'race' }))),
       );
       expect(created.every((c) => c.status === 202)).toBe(true);
       const ids = created.map((c) => c.body.id);
-      const finals = await Promise.all(ids.map((id) => api.waitFor(id, 'CANCELLED', 'SCHEDULED')));
+      const finals = await Promise.all(ids.map((id) => w.api.waitFor(id, 'CANCELLED', 'SCHEDULED')));
       await new Promise((r) => setTimeout(r, 1000));
-      const after = await Promise.all(ids.map((id) => api.get(id)));
+      const after = await Promise.all(ids.map((id) => w.api.get(id)));
       const survivors = after.filter((r) => r.body.status === 'SCHEDULED');
       expect(finals).toHaveLength(10);
       expect(survivors).toHaveLength(1);
@@ -134,62 +114,62 @@ describe('notification lifecycle on a real Temporal dev server', () => {
     });
 
     test('a type with a replacement window replaces any pending notification of the user due within ±W minutes', async () => {
-      const userId = await recipient();
-      expect((await api.put('/v1/types/coach', { replaceWindowMinutes: 30 })).status).toBe(200);
-      const near = await api.create(webhook(userId, { type: 'other', scheduledAt: inSeconds(3600) }));
-      const far = await api.create(webhook(userId, { type: 'other', scheduledAt: inSeconds(3 * 3600) }));
-      const newer = await api.create(webhook(userId, { type: 'coach', scheduledAt: inSeconds(3600 + 20 * 60) }));
+      const userId = await w.recipient();
+      expect((await w.api.put('/v1/types/coach', { replaceWindowMinutes: 30 })).status).toBe(200);
+      const near = await w.api.create(webhook(userId, { type: 'other', scheduledAt: inSeconds(3600) }));
+      const far = await w.api.create(webhook(userId, { type: 'other', scheduledAt: inSeconds(3 * 3600) }));
+      const newer = await w.api.create(webhook(userId, { type: 'coach', scheduledAt: inSeconds(3600 + 20 * 60) }));
       expect(newer.body.replaced).toEqual([near.body.id]);
-      expect((await api.waitFor(near.body.id, 'CANCELLED')).replacedBy).toBe(newer.body.id);
-      expect((await api.get(far.body.id)).body.status).toBe('SCHEDULED');
+      expect((await w.api.waitFor(near.body.id, 'CANCELLED')).replacedBy).toBe(newer.body.id);
+      expect((await w.api.get(far.body.id)).body.status).toBe('SCHEDULED');
     });
   });
 
   describe('due-time checks', () => {
     test('expiry: a notification held past its expiresAt ends EXPIRED', async () => {
-      const userId = await recipient();
-      await api.put('/v1/types/held', { deliveryEnabled: false });
-      const created = await api.create(webhook(userId, { type: 'held', expiresAt: inSeconds(3) }));
-      const detail = await api.waitFor(created.body.id, 'EXPIRED');
+      const userId = await w.recipient();
+      await w.api.put('/v1/types/held', { deliveryEnabled: false });
+      const created = await w.api.create(webhook(userId, { type: 'held', expiresAt: inSeconds(3) }));
+      const detail = await w.api.waitFor(created.body.id, 'EXPIRED');
       expect(statusesOf(detail)).toEqual(['SCHEDULED(accepted)', 'DEFERRED(delivery_off)', 'EXPIRED(expired)']);
       expect(deliveriesTo(userId)).toHaveLength(0);
     });
 
     test('opt-out: a category the user opted out of is cancelled at the due time', async () => {
-      const userId = await recipient();
-      await api.put(`/v1/users/${userId}/preferences`, { optedOutCategories: ['promo'] });
-      const created = await api.create(webhook(userId, { category: 'promo' }));
-      expect((await api.waitFor(created.body.id, 'CANCELLED')).statusReason).toBe('opted_out');
-      const other = await api.create(webhook(userId, { category: 'reminders' }));
-      await api.waitFor(other.body.id, 'DELIVERED');
+      const userId = await w.recipient();
+      await w.api.put(`/v1/users/${userId}/preferences`, { optedOutCategories: ['promo'] });
+      const created = await w.api.create(webhook(userId, { category: 'promo' }));
+      expect((await w.api.waitFor(created.body.id, 'CANCELLED')).statusReason).toBe('opted_out');
+      const other = await w.api.create(webhook(userId, { category: 'reminders' }));
+      await w.api.waitFor(other.body.id, 'DELIVERED');
     });
 
     test('recent activity: a user active within the type’s window is not disturbed', async () => {
-      const userId = await recipient();
-      await api.put('/v1/types/nudge', { activeWindowMinutes: 10 });
-      expect((await api.post(`/v1/users/${userId}/activity`, {})).status).toBe(200);
-      const nudge = await api.create(webhook(userId, { type: 'nudge' }));
-      expect((await api.waitFor(nudge.body.id, 'CANCELLED')).statusReason).toBe('user_active');
+      const userId = await w.recipient();
+      await w.api.put('/v1/types/nudge', { activeWindowMinutes: 10 });
+      expect((await w.api.post(`/v1/users/${userId}/activity`, {})).status).toBe(200);
+      const nudge = await w.api.create(webhook(userId, { type: 'nudge' }));
+      expect((await w.api.waitFor(nudge.body.id, 'CANCELLED')).statusReason).toBe('user_active');
       // Activity long ago does not count.
-      const idle = await recipient();
-      await api.post(`/v1/users/${idle}/activity`, { at: inSeconds(-3600) });
-      await api.waitFor((await api.create(webhook(idle, { type: 'nudge' }))).body.id, 'DELIVERED');
+      const idle = await w.recipient();
+      await w.api.post(`/v1/users/${idle}/activity`, { at: inSeconds(-3600) });
+      await w.api.waitFor((await w.api.create(webhook(idle, { type: 'nudge' }))).body.id, 'DELIVERED');
     });
 
     test('delivery switch: off holds (never drops) and on releases, globally and per type', async () => {
-      const userId = await recipient();
-      await api.put('/v1/delivery', { enabled: false });
+      const userId = await w.recipient();
+      await w.api.put('/v1/delivery', { enabled: false });
       try {
-        const held = await api.create(webhook(userId));
-        const deferred = await api.waitFor(held.body.id, 'DEFERRED');
+        const held = await w.api.create(webhook(userId));
+        const deferred = await w.api.waitFor(held.body.id, 'DEFERRED');
         expect(deferred.statusReason).toBe('delivery_off');
         expect(deferred.live).toMatchObject({ phase: 'DEFERRED', deferReason: 'delivery_off' });
         await new Promise((r) => setTimeout(r, 2500));
-        expect((await api.get(held.body.id)).body.status).toBe('DEFERRED');
-        await api.put('/v1/delivery', { enabled: true });
-        await api.waitFor(held.body.id, 'DELIVERED');
+        expect((await w.api.get(held.body.id)).body.status).toBe('DEFERRED');
+        await w.api.put('/v1/delivery', { enabled: true });
+        await w.api.waitFor(held.body.id, 'DELIVERED');
       } finally {
-        await api.put('/v1/delivery', { enabled: true });
+        await w.api.put('/v1/delivery', { enabled: true });
       }
     });
 
@@ -198,32 +178,32 @@ describe('notification lifecycle on a real Temporal dev server', () => {
       const quietNow = { start: hhmm(-60), end: hhmm(60) };
 
       test('defer: held until the window ends, with the wake-up time explained; a preference change releases it', async () => {
-        const userId = await recipient();
-        await api.put(`/v1/users/${userId}/preferences`, { timeZone: 'UTC', quietHours: quietNow });
-        const created = await api.create(webhook(userId));
-        const deferred = await api.waitFor(created.body.id, 'DEFERRED');
+        const userId = await w.recipient();
+        await w.api.put(`/v1/users/${userId}/preferences`, { timeZone: 'UTC', quietHours: quietNow });
+        const created = await w.api.create(webhook(userId));
+        const deferred = await w.api.waitFor(created.body.id, 'DEFERRED');
         expect(deferred.statusReason).toBe('quiet_hours');
         expect(deferred.live.deferReason).toBe('quiet_hours');
         expect(deferred.live.nextWakeAt.slice(11, 16)).toBe(quietNow.end);
         expect(Date.parse(deferred.live.nextWakeAt)).toBeGreaterThan(Date.now() + 55 * 60_000);
-        await api.put(`/v1/users/${userId}/preferences`, { timeZone: 'UTC', quietHours: null });
-        await api.waitFor(created.body.id, 'DELIVERED');
+        await w.api.put(`/v1/users/${userId}/preferences`, { timeZone: 'UTC', quietHours: null });
+        await w.api.waitFor(created.body.id, 'DELIVERED');
       });
 
       test('drop: a category set to drop is cancelled during quiet hours', async () => {
-        const userId = await recipient();
-        await api.put('/v1/categories/marketing', { quietHours: 'drop' });
-        await api.put(`/v1/users/${userId}/preferences`, { timeZone: 'UTC', quietHours: quietNow });
-        const created = await api.create(webhook(userId, { category: 'marketing' }));
-        expect((await api.waitFor(created.body.id, 'CANCELLED')).statusReason).toBe('quiet_hours_drop');
+        const userId = await w.recipient();
+        await w.api.put('/v1/categories/marketing', { quietHours: 'drop' });
+        await w.api.put(`/v1/users/${userId}/preferences`, { timeZone: 'UTC', quietHours: quietNow });
+        const created = await w.api.create(webhook(userId, { category: 'marketing' }));
+        expect((await w.api.waitFor(created.body.id, 'CANCELLED')).statusReason).toBe('quiet_hours_drop');
       });
 
       test('bypass: a critical category is sent during quiet hours', async () => {
-        const userId = await recipient();
-        await api.put('/v1/categories/security', { quietHours: 'bypass' });
-        await api.put(`/v1/users/${userId}/preferences`, { timeZone: 'UTC', quietHours: quietNow });
-        const created = await api.create(webhook(userId, { category: 'security' }));
-        await api.waitFor(created.body.id, 'DELIVERED');
+        const userId = await w.recipient();
+        await w.api.put('/v1/categories/security', { quietHours: 'bypass' });
+        await w.api.put(`/v1/users/${userId}/preferences`, { timeZone: 'UTC', quietHours: quietNow });
+        const created = await w.api.create(webhook(userId, { category: 'security' }));
+        await w.api.waitFor(created.body.id, 'DELIVERED');
       });
     });
   });

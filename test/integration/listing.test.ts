@@ -1,41 +1,21 @@
 import { initialRow, insertNotification } from '../../src/db/notifications';
-import { client, inSeconds } from '../setup/scenario';
-import { DATABASES, startTestStack, type TestStack } from '../setup/stack';
-import { startWebhookReceiver, type WebhookReceiver } from '../setup/webhook-receiver';
+import { inSeconds, webhookWorld } from '../setup/scenario';
+import { DATABASES } from '../setup/stack';
 
 const cursorOf = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 const idsOf = (response: { body: { items: Array<{ id: string }> } }) => response.body.items.map((n) => n.id);
 
 describe.each(DATABASES)('listing and bulk cancel (%s)', (database) => {
-  let stack: TestStack;
-  let receiver: WebhookReceiver;
-  let api: ReturnType<typeof client>;
-  let users = 0;
+  const w = webhookWorld(`list-${database}`, { database, env: { THROTTLE_BURST: '0' } });
 
-  beforeAll(async () => {
-    stack = await startTestStack({ database, env: { THROTTLE_BURST: '0' } });
-    receiver = await startWebhookReceiver();
-    api = client(stack);
-  });
-  afterAll(async () => {
-    await stack?.stop();
-    await receiver?.close();
-  });
-
-  /** A fresh recipient per test, so filters never see another test's notifications. */
-  async function recipient() {
-    const userId = `list-${database}-${++users}`;
-    await api.registerWebhook(userId, receiver.url);
-    return userId;
-  }
   async function create(userId: string, extra: Record<string, unknown> = {}) {
-    const created = await api.create({ userId, channels: ['webhook'], content: { body: 'hi' }, scheduledAt: inSeconds(3600), ...extra });
+    const created = await w.api.create({ userId, channels: ['webhook'], content: { body: 'hi' }, scheduledAt: inSeconds(3600), ...extra });
     expect(created.status).toBe(202);
     return created.body as { id: string; createdAt: string; scheduledAt: string };
   }
   async function delivered(userId: string, extra: Record<string, unknown> = {}) {
     const { id } = await create(userId, { scheduledAt: undefined, ...extra });
-    expect((await api.waitFor(id, 'DELIVERED')).status).toBe('DELIVERED');
+    expect((await w.api.waitFor(id, 'DELIVERED')).status).toBe('DELIVERED');
     return id;
   }
   /** Follows nextCursor to the end; `between(page)` runs after each page is read. */
@@ -44,7 +24,7 @@ describe.each(DATABASES)('listing and bulk cancel (%s)', (database) => {
     let cursor: string | null = null;
     let pages = 0;
     do {
-      const page = await api.list(`${query}&limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      const page = await w.api.list(`${query}&limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
       expect(page.status).toBe(200);
       expect(page.body.items.length).toBeLessThanOrEqual(limit);
       seen.push(...idsOf(page));
@@ -64,17 +44,17 @@ describe.each(DATABASES)('listing and bulk cancel (%s)', (database) => {
     const due = (hours: number) => new Date(dueBase + hours * 3600_000).toISOString();
 
     beforeAll(async () => {
-      userId = await recipient();
+      userId = await w.recipient();
       pending = [];
       for (const hours of [1, 2, 3]) pending.push(await create(userId, { scheduledAt: due(hours), type: hours === 2 ? 'digest' : 'general' }));
       deliveredIds = [await delivered(userId), await delivered(userId, { type: 'digest' })];
       cancelledId = (await create(userId)).id;
-      expect((await api.cancel(cancelledId)).body.status).toBe('CANCELLED');
-      await create(await recipient()); // someone else's, never listed below
+      expect((await w.api.cancel(cancelledId)).body.status).toBe('CANCELLED');
+      await create(await w.recipient()); // someone else's, never listed below
     });
 
     test('userId lists only that user’s notifications, newest first', async () => {
-      const all = await api.list(`userId=${userId}`);
+      const all = await w.api.list(`userId=${userId}`);
       expect(all.status).toBe(200);
       expect(idsOf(all)).toEqual([cancelledId, ...[...deliveredIds].reverse(), ...pending.map((p) => p.id).reverse()]);
       expect(all.body.items.every((n: any) => n.userId === userId)).toBe(true);
@@ -82,51 +62,51 @@ describe.each(DATABASES)('listing and bulk cancel (%s)', (database) => {
     });
 
     test('status takes a comma-separated list', async () => {
-      const both = await api.list(`userId=${userId}&status=SCHEDULED,DELIVERED`);
+      const both = await w.api.list(`userId=${userId}&status=SCHEDULED,DELIVERED`);
       expect(new Set(idsOf(both))).toEqual(new Set([...pending.map((p) => p.id), ...deliveredIds]));
-      expect(idsOf(await api.list(`userId=${userId}&status=CANCELLED`))).toEqual([cancelledId]);
-      expect(idsOf(await api.list(`userId=${userId}&status=FAILED`))).toEqual([]);
+      expect(idsOf(await w.api.list(`userId=${userId}&status=CANCELLED`))).toEqual([cancelledId]);
+      expect(idsOf(await w.api.list(`userId=${userId}&status=FAILED`))).toEqual([]);
     });
 
     test('an unknown status is refused, naming the field and the allowed values', async () => {
-      const bad = await api.list(`userId=${userId}&status=SCHEDULED,SENT`);
+      const bad = await w.api.list(`userId=${userId}&status=SCHEDULED,SENT`);
       expect(bad.status).toBe(400);
       expect(bad.body.error.code).toBe('validation_failed');
       expect(bad.body.error.message).toMatch(/status.*SCHEDULED, DEFERRED/);
     });
 
     test('type narrows to one notification type', async () => {
-      const digests = await api.list(`userId=${userId}&type=digest`);
+      const digests = await w.api.list(`userId=${userId}&type=digest`);
       expect(new Set(idsOf(digests))).toEqual(new Set([pending[1].id, deliveredIds[1]]));
-      expect(idsOf(await api.list(`userId=${userId}&type=digest&status=SCHEDULED`))).toEqual([pending[1].id]);
+      expect(idsOf(await w.api.list(`userId=${userId}&type=digest&status=SCHEDULED`))).toEqual([pending[1].id]);
     });
 
     test('scheduledFrom/scheduledTo select a due-time range, both ends inclusive', async () => {
-      const range = await api.list(`userId=${userId}&scheduledFrom=${due(2)}&scheduledTo=${due(3)}`);
+      const range = await w.api.list(`userId=${userId}&scheduledFrom=${due(2)}&scheduledTo=${due(3)}`);
       expect(new Set(idsOf(range))).toEqual(new Set([pending[1].id, pending[2].id]));
-      const after = await api.list(`userId=${userId}&scheduledFrom=${encodeURIComponent(new Date(dueBase + 90 * 60_000).toISOString())}`);
+      const after = await w.api.list(`userId=${userId}&scheduledFrom=${encodeURIComponent(new Date(dueBase + 90 * 60_000).toISOString())}`);
       expect(new Set(idsOf(after))).toEqual(new Set([pending[1].id, pending[2].id]));
     });
 
     test('createdFrom/createdTo select a creation-time range, both ends inclusive', async () => {
-      const all = (await api.list(`userId=${userId}`)).body.items as Array<{ id: string; createdAt: string }>;
+      const all = (await w.api.list(`userId=${userId}`)).body.items as Array<{ id: string; createdAt: string }>;
       const [from, to] = [pending[1].createdAt, all.find((n) => n.id === deliveredIds[0])!.createdAt];
       const expected = all.filter((n) => n.createdAt >= from && n.createdAt <= to).map((n) => n.id);
       expect(expected).toEqual(expect.arrayContaining([pending[1].id, pending[2].id, deliveredIds[0]]));
-      expect(idsOf(await api.list(`userId=${userId}&createdFrom=${from}&createdTo=${to}`))).toEqual(expected);
-      expect(idsOf(await api.list(`userId=${userId}&createdFrom=${inSeconds(60)}`))).toEqual([]);
+      expect(idsOf(await w.api.list(`userId=${userId}&createdFrom=${from}&createdTo=${to}`))).toEqual(expected);
+      expect(idsOf(await w.api.list(`userId=${userId}&createdFrom=${inSeconds(60)}`))).toEqual([]);
     });
 
     test('a range given in another time zone means the same instant', async () => {
       const plusNine = new Date(Date.parse(due(2)) + 9 * 3600_000).toISOString().replace('Z', '+09:00');
-      const range = await api.list(`userId=${userId}&scheduledFrom=${encodeURIComponent(plusNine)}&scheduledTo=${due(2)}`);
+      const range = await w.api.list(`userId=${userId}&scheduledFrom=${encodeURIComponent(plusNine)}&scheduledTo=${due(2)}`);
       expect(idsOf(range)).toEqual([pending[1].id]);
     });
   });
 
   describe('cursor pagination', () => {
     test('limit=3 pages cover every notification once and in order, also across rows sharing a created_at', async () => {
-      const userId = await recipient();
+      const userId = await w.recipient();
       const created = await Promise.all(Array.from({ length: 5 }, () => create(userId)));
       // Rows with one identical created_at, which only the id tiebreak of the keyset orders
       // (written straight to the projection: listing reads nothing else).
@@ -144,9 +124,9 @@ describe.each(DATABASES)('listing and bulk cancel (%s)', (database) => {
           content: { body: 'tie' },
           scheduledAt: inSeconds(3600),
         });
-        expect(await insertNotification(stack.database.db, { ...row, createdAt: tied })).toBe(true);
+        expect(await insertNotification(w.stack.database.db, { ...row, createdAt: tied })).toBe(true);
       }
-      const reference = idsOf(await api.list(`userId=${userId}&limit=200`));
+      const reference = idsOf(await w.api.list(`userId=${userId}&limit=200`));
       expect(reference).toHaveLength(12);
       expect(new Set(reference)).toEqual(new Set([...created.map((c) => c.id), ...Array.from({ length: 7 }, (_, i) => `ntf_tie_${userId}_${i}`)]));
 
@@ -156,7 +136,7 @@ describe.each(DATABASES)('listing and bulk cancel (%s)', (database) => {
     });
 
     test('notifications created while a client pages through neither shift nor repeat the later pages', async () => {
-      const userId = await recipient();
+      const userId = await w.recipient();
       const before: string[] = [];
       for (let i = 0; i < 8; i++) before.push((await create(userId)).id);
       const inserted: string[] = [];
@@ -167,15 +147,15 @@ describe.each(DATABASES)('listing and bulk cancel (%s)', (database) => {
       expect(seen).toEqual([...before].reverse());
       expect(seen.filter((id) => inserted.includes(id))).toEqual([]);
       // A new listing starts from the top and sees everything.
-      expect(idsOf(await api.list(`userId=${userId}&limit=200`))).toEqual([...before, ...inserted].reverse());
+      expect(idsOf(await w.api.list(`userId=${userId}&limit=200`))).toEqual([...before, ...inserted].reverse());
     });
 
     test('a status filter and paging combine', async () => {
-      const userId = await recipient();
+      const userId = await w.recipient();
       const kept: string[] = [];
       for (let i = 0; i < 7; i++) {
         const { id } = await create(userId);
-        if (i % 2 === 0) await api.cancel(id);
+        if (i % 2 === 0) await w.api.cancel(id);
         else kept.push(id);
       }
       const { seen } = await pageThrough(`userId=${userId}&status=SCHEDULED`, 2);
@@ -190,18 +170,18 @@ describe.each(DATABASES)('listing and bulk cancel (%s)', (database) => {
       ['a createdAt that is not a date', cursorOf({ id: 'ntf_x', createdAt: 'yesterday' })],
       ['a numeric id', cursorOf({ id: 7, createdAt: new Date().toISOString() })],
     ])('a cursor that is %s → 400 invalid_cursor', async (_name, cursor) => {
-      const bad = await api.list(`limit=3&cursor=${encodeURIComponent(cursor)}`);
+      const bad = await w.api.list(`limit=3&cursor=${encodeURIComponent(cursor)}`);
       expect(bad.status).toBe(400);
       expect(bad.body.error).toEqual({ code: 'invalid_cursor', message: expect.stringMatching(/cursor/) });
     });
   });
 
   describe('POST /v1/notifications:bulkCancel', () => {
-    const bulkCancel = (body: unknown) => api.post('/v1/notifications:bulkCancel', body);
-    const statusOf = async (id: string) => (await api.get(id)).body.status;
+    const bulkCancel = (body: unknown) => w.api.post('/v1/notifications:bulkCancel', body);
+    const statusOf = async (id: string) => (await w.api.get(id)).body.status;
 
     test('a dry run (the default) reports what would be cancelled and changes nothing', async () => {
-      const userId = await recipient();
+      const userId = await w.recipient();
       const promos = [await create(userId, { type: 'promo' }), await create(userId, { type: 'promo' })].map((c) => c.id);
       await delivered(userId, { type: 'promo' });
       await create(userId, { type: 'other' });
@@ -215,18 +195,18 @@ describe.each(DATABASES)('listing and bulk cancel (%s)', (database) => {
     });
 
     test('confirm: true cancels only the pending notifications matching the filter, and counts them', async () => {
-      const userId = await recipient();
+      const userId = await w.recipient();
       const soon = [await create(userId, { scheduledAt: inSeconds(1800) }), await create(userId, { scheduledAt: inSeconds(1900) })];
       const later = await create(userId, { scheduledAt: inSeconds(7200) });
       const sent = await delivered(userId);
-      const bystander = await create(await recipient(), { scheduledAt: inSeconds(1800) });
+      const bystander = await create(await w.recipient(), { scheduledAt: inSeconds(1800) });
 
       const done = await bulkCancel({ filter: { userId, scheduledTo: inSeconds(3600) }, confirm: true });
       expect(done.status).toBe(200);
       expect(done.body).toMatchObject({ dryRun: false, matched: 2, cancelled: 2, tooLate: 0, failed: 0, remaining: 0 });
       expect(new Set(done.body.sampleIds)).toEqual(new Set(soon.map((s) => s.id)));
       for (const { id } of soon) {
-        const detail = (await api.get(id)).body;
+        const detail = (await w.api.get(id)).body;
         expect(detail).toMatchObject({ status: 'CANCELLED', statusReason: 'requested' });
       }
       expect(await statusOf(later.id)).toBe('SCHEDULED');
@@ -237,7 +217,7 @@ describe.each(DATABASES)('listing and bulk cancel (%s)', (database) => {
     });
 
     test('limit caps one confirmed call and reports what remains', async () => {
-      const userId = await recipient();
+      const userId = await w.recipient();
       for (let i = 0; i < 3; i++) await create(userId, { type: 'batch' });
       const first = await bulkCancel({ filter: { userId, type: 'batch' }, confirm: true, limit: 2 });
       expect(first.body).toMatchObject({ matched: 3, cancelled: 2, remaining: 1 });
@@ -252,12 +232,12 @@ describe.each(DATABASES)('listing and bulk cancel (%s)', (database) => {
       ['a status in the filter (only pending ones are ever touched)', { filter: { status: 'DELIVERED' } }, /status/],
       ['confirm as a string', { filter: { userId: 'u' }, confirm: 'yes' }, /confirm/],
     ])('%s → 400, naming the problem', async (_name, body, message) => {
-      const before = (await api.list('status=SCHEDULED&limit=200')).body.items.length;
+      const before = (await w.api.list('status=SCHEDULED&limit=200')).body.items.length;
       const bad = await bulkCancel(body);
       expect(bad.status).toBe(400);
       expect(bad.body.error.code).toBe('validation_failed');
       expect(bad.body.error.message).toMatch(message);
-      expect((await api.list('status=SCHEDULED&limit=200')).body.items.length).toBe(before);
+      expect((await w.api.list('status=SCHEDULED&limit=200')).body.items.length).toBe(before);
     });
   });
 });

@@ -1,5 +1,6 @@
 import { call, eventually } from './http';
-import type { TestStack } from './stack';
+import { startTestStack, type TestStack } from './stack';
+import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver';
 
 export const inSeconds = (s: number) => new Date(Date.now() + s * 1000).toISOString();
 
@@ -28,3 +29,33 @@ export function client(stack: TestStack) {
 
 export const statusesOf = (detail: { transitions: Array<{ to: string; reason: string | null }> }) =>
   detail.transitions.map((t) => (t.reason ? `${t.to}(${t.reason})` : t.to));
+
+export interface WebhookWorld {
+  stack: TestStack;
+  receiver: WebhookReceiver;
+  api: ReturnType<typeof client>;
+  /** A fresh recipient with a webhook, so tests never see each other's notifications. */
+  recipient(): Promise<string>;
+}
+
+/** Starts a stack and a webhook receiver around the enclosing describe block. */
+export function webhookWorld(userPrefix: string, options: Parameters<typeof startTestStack>[0] = {}): WebhookWorld {
+  let users = 0;
+  const world = {
+    async recipient() {
+      const userId = `${userPrefix}-${++users}`;
+      await world.api.registerWebhook(userId, `${world.receiver.url}/${userId}`);
+      return userId;
+    },
+  } as WebhookWorld;
+  beforeAll(async () => {
+    world.stack = await startTestStack(options);
+    world.receiver = await startWebhookReceiver();
+    world.api = client(world.stack);
+  });
+  afterAll(async () => {
+    await world.stack?.stop();
+    await world.receiver?.close();
+  });
+  return world;
+}
