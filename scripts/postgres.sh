@@ -8,8 +8,9 @@ PASSWORD=herald_test
 say() { echo "postgres: $*" >&2; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else return 1; fi; }
 
-if ! command -v pg_lsclusters >/dev/null 2>&1; then
-  say "PostgreSQL is not installed; installing it from Debian packages"
+# Look for the server itself: a machine with only the psql client has pg_lsclusters too.
+if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || ! command -v pg_ctlcluster >/dev/null 2>&1; then
+  say "the PostgreSQL server is not installed; installing it from Debian packages"
   as_root apt-get update -qq >&2 && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >&2 || {
     say "could not install PostgreSQL: install it (apt-get install postgresql) or set TEST_DATABASE_URL"
     exit 1
@@ -18,7 +19,7 @@ fi
 
 read -r version cluster port status _ < <(pg_lsclusters --no-header | head -n 1) || true
 if [ -z "${version:-}" ]; then
-  version=$(ls /usr/lib/postgresql | sort -V | tail -n 1)
+  version=$(ls -d /usr/lib/postgresql/*/bin/postgres | sort -V | tail -n 1 | cut -d/ -f5)
   say "creating cluster $version/main"
   as_root pg_createcluster "$version" main >&2
   read -r version cluster port status _ < <(pg_lsclusters --no-header | head -n 1)
