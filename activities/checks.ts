@@ -1,4 +1,4 @@
-import type { Channel, DueVerdict } from '../workflows/definitions';
+import type { Channel, DeferReason, DueVerdict } from '../workflows/definitions';
 import type { Config } from '../src/config';
 import type { Database } from '../src/db';
 import { findNotification } from '../src/db/notifications';
@@ -37,6 +37,11 @@ export function createCheckActivities({ db, policy, now = () => new Date() }: Ch
   return {
     async evaluateDueChecks(input: DueCheckInput): Promise<DueVerdict> {
       const at = now();
+      // No deferral outlives the notification: wake at its expiry at the latest, and expire then.
+      const defer = (reason: DeferReason, until: Date): DueVerdict => {
+        const expiry = input.expiresAt ? Date.parse(input.expiresAt) : Infinity;
+        return { action: 'defer', reason, until: new Date(Math.min(until.getTime(), expiry)).toISOString() };
+      };
       const [row, prefs, typeSettings] = await Promise.all([
         findNotification(db, input.notificationId),
         findPreferences(db, input.userId),
@@ -55,7 +60,7 @@ export function createCheckActivities({ db, policy, now = () => new Date() }: Ch
       }
 
       if (!(await deliveryEnabled(db)) || typeSettings?.deliveryEnabled === false) {
-        return { action: 'defer', reason: 'delivery_off', until: new Date(at.getTime() + policy.deliveryOffRecheckMs).toISOString() };
+        return defer('delivery_off', new Date(at.getTime() + policy.deliveryOffRecheckMs));
       }
 
       if (prefs?.quietHours) {
@@ -64,20 +69,20 @@ export function createCheckActivities({ db, policy, now = () => new Date() }: Ch
         if (end) {
           const handling = await quietHoursPolicy(db, input.category);
           if (handling === 'drop') return { action: 'cancel', reason: 'quiet_hours_drop' };
-          if (handling === 'defer') return { action: 'defer', reason: 'quiet_hours', until: end.toISOString() };
+          if (handling === 'defer') return defer('quiet_hours', end);
         }
       }
 
-      return takeThrottleTokens(input, at);
+      return takeThrottleTokens(input, at, defer);
     },
   };
 
   /** Takes one token per channel, all or none, so a deferred notification consumes nothing. */
-  async function takeThrottleTokens(input: DueCheckInput, at: Date): Promise<DueVerdict> {
+  async function takeThrottleTokens(input: DueCheckInput, at: Date, defer: (r: DeferReason, until: Date) => DueVerdict): Promise<DueVerdict> {
     const rule = policy.throttle;
     if (!throttleEnabled(rule)) return { action: 'send' };
     return db.transaction(async (tx) => {
-      const buckets = await lockBuckets(tx, input.userId, input.channels);
+      const buckets = await lockBuckets(tx, input.userId, input.channels, { tokens: rule.burst, at });
       const available = input.channels.map((channel) => {
         const bucket = buckets.find((b) => b.channel === channel);
         return { channel, tokens: tokensAt(bucket, at, rule) };
@@ -85,10 +90,10 @@ export function createCheckActivities({ db, policy, now = () => new Date() }: Ch
       const empty = available.filter((a) => a.tokens < 1);
       if (empty.length > 0) {
         const until = Math.max(...empty.map((a) => nextTokenAt(a.tokens, at, rule).getTime()));
-        return { action: 'defer', reason: 'throttled', until: new Date(until).toISOString() } as const;
+        return defer('throttled', new Date(until));
       }
       for (const { channel, tokens } of available) await saveBucket(tx, input.userId, channel, tokens - 1, at);
-      return { action: 'send' } as const;
+      return { action: 'send' } satisfies DueVerdict;
     });
   }
 }

@@ -5,7 +5,7 @@ import type { Database } from '../src/db';
 import { activeTargets, disableTarget, findTarget } from '../src/db/targets';
 import { recordAttempt } from '../src/db/attempts';
 import { ChannelError, targetHint, type ChannelAdapter } from '../src/channels/types';
-import type { Logger } from '../src/logger';
+import { safeError, type Logger } from '../src/logger';
 import { TemplateNotFoundError, type Renderer } from '../src/notifications/templates';
 
 export interface DeliveryDeps {
@@ -64,13 +64,14 @@ export function createDeliveryActivities({ db, adapters, retry, renderer, log }:
       rendered: null as { title?: string; body: string } | null,
       startedAt: new Date(),
     };
+    let receipt: Awaited<ReturnType<ChannelAdapter['send']>>;
     try {
       const message = await renderer.render(input.content, channel, input.userId).catch((err) => {
         if (err instanceof TemplateNotFoundError) throw new ChannelError('permanent', 'template_not_found', err.message);
         throw err;
       });
       attempt.rendered = { title: message.title, body: message.body };
-      const receipt = await adapter.send({
+      receipt = await adapter.send({
         notificationId: input.notificationId,
         userId: input.userId,
         type: input.type,
@@ -80,8 +81,6 @@ export function createDeliveryActivities({ db, adapters, retry, renderer, log }:
         target,
         signal: cancellationSignal,
       });
-      await recordAttempt(db, { ...attempt, outcome: 'delivered', ...receipt });
-      return { outcome: 'delivered', providerMessageId: receipt.providerMessageId };
     } catch (err) {
       const failure = err instanceof ChannelError ? err : new ChannelError('retryable', 'unexpected_error', String(err));
       await recordAttempt(db, {
@@ -103,6 +102,11 @@ export function createDeliveryActivities({ db, adapters, retry, renderer, log }:
         details: [{ kind: failure.kind, httpStatus: failure.extra.httpStatus }],
       });
     }
+    // The provider has it. A failing attempt-log write must not turn that into a retry (a second send).
+    await recordAttempt(db, { ...attempt, outcome: 'delivered', ...receipt }).catch((err) =>
+      log.error({ notificationId: input.notificationId, channel, target: attempt.targetHint, err: safeError(err) }, 'sent, but the attempt log write failed'),
+    );
+    return { outcome: 'delivered', providerMessageId: receipt.providerMessageId };
   }
 
   return {

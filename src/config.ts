@@ -2,6 +2,7 @@ import path from 'node:path';
 import ms from 'ms';
 import { z } from 'zod';
 import { CHANNELS, type Channel } from '../workflows/definitions';
+import { LOCALE_PATTERN } from './api/validation';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -76,10 +77,7 @@ const envSchema = z.object({
   WORKFLOW_BUNDLE_PATH: z.string().optional(),
   WORKER_SHUTDOWN_GRACE: duration('20s'),
   WEBHOOK_TIMEOUT: duration('10s'),
-  DEFAULT_LOCALE: z
-    .string()
-    .regex(/^[a-z]{2,3}(-[A-Z]{2})?$/, 'expected a locale such as en or en-US')
-    .default('en'),
+  DEFAULT_LOCALE: z.string().regex(LOCALE_PATTERN, 'expected a locale such as en or en-US').default('en'),
   FCM_SERVICE_ACCOUNT_FILE: z.string().optional(),
   FCM_SERVICE_ACCOUNT_JSON: z.string().optional(),
   FCM_RATE_LIMIT_DELAY: duration('60s'),
@@ -96,7 +94,7 @@ const envSchema = z.object({
   TELEGRAM_API_BASE_URL: z.url({ message: 'expected an absolute URL' }).default('https://api.telegram.org'),
   TELEGRAM_TIMEOUT: duration('10s'),
   ACTIVE_WINDOW_MINUTES: z.coerce.number().int().min(0).default(0),
-  DELIVERY_OFF_RECHECK: duration('1m'),
+  DELIVERY_OFF_RECHECK: duration('1m').refine((ms) => ms >= 1000, 'must be at least 1s'),
   THROTTLE_BURST: z.coerce.number().int().min(0).default(20),
   THROTTLE_PER_HOUR: z.coerce.number().min(0).default(20),
 });
@@ -165,7 +163,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(
       issues.map((issue) => {
         const name = issue.path.join('.');
-        return `${name}: ${issue.message}${env[name] === undefined ? '' : ` (got "${env[name]}")`}`;
+        // Never echo a value that may hold a credential (a DATABASE_URL carries its password).
+        const secret = /KEY|TOKEN|SECRET|PASSWORD|JSON|DATABASE_URL/.test(name);
+        return `${name}: ${issue.message}${env[name] === undefined || secret ? '' : ` (got "${env[name]}")`}`;
       }),
     );
   }

@@ -26,3 +26,16 @@ const redactPaths = SECRET_FIELDS.flatMap((f) => [f, `*.${f}`, `*.*.${f}`]).map(
 export function createLogger(level: string, name = 'herald'): Logger {
   return pino({ name, level, redact: { paths: redactPaths, censor: '[redacted]' } });
 }
+
+/**
+ * An error as it may be logged. A database error's message and properties carry the query parameters
+ * (tokens, endpoints, webhook secrets); only the driver's own explanation is kept.
+ */
+export function safeError(err: unknown): { type: string; message: string; code?: string } {
+  if (!(err instanceof Error)) return { type: typeof err, message: 'non-error thrown' };
+  const cause = err.cause instanceof Error ? err.cause : undefined;
+  if ('params' in err || 'query' in err) {
+    return { type: err.name, message: cause?.message ?? 'database query failed', code: (cause as { code?: string } | undefined)?.code };
+  }
+  return { type: err.name, message: err.message };
+}

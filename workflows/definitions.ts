@@ -47,6 +47,17 @@ export interface NotificationInput {
   expiresAt?: string;
   collapseKey?: string;
   metadata?: Metadata;
+  /** Set when a long-held notification continues as a new run (its history grew too long). */
+  resume?: ResumeState;
+}
+
+/** What a continued run needs to carry on exactly where the previous one stopped. */
+export interface ResumeState {
+  seq: number;
+  status: 'SCHEDULED' | 'DEFERRED';
+  reason?: string;
+  deferReason?: DeferReason;
+  dueAt: string;
 }
 
 export type TargetOutcome = 'delivered' | 'failed' | 'skipped';

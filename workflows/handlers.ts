@@ -15,8 +15,8 @@ import {
   type NotificationInput,
 } from './definitions';
 import { isPending, isSettled, statusView, tooLate, type NotificationState } from './state';
+import { isInlineContent, isInstant, isNotificationId, isStorableText } from './validate';
 
-const validInstant = (value: unknown) => typeof value === 'string' && !Number.isNaN(Date.parse(value));
 
 export function installHandlers(input: NotificationInput, s: NotificationState): void {
   const open = () => isPending(s) && s.cancel === undefined;
@@ -35,7 +35,12 @@ export function installHandlers(input: NotificationInput, s: NotificationState):
       s.dueAt = Date.parse(change.scheduledAt);
     }
     if (change.content) s.content = change.content;
-    s.unrecorded = { ...s.unrecorded, ...change, ...(change.scheduledAt ? { scheduledAt: s.scheduledAt } : {}) };
+    // Merge only what this change sets: a replace must not erase an unrecorded reschedule.
+    s.unrecorded = {
+      ...s.unrecorded,
+      ...(change.scheduledAt ? { scheduledAt: s.scheduledAt } : {}),
+      ...(change.content ? { content: change.content } : {}),
+    };
     s.wake += 1;
     return (s.changeVersion += 1);
   }
@@ -44,18 +49,23 @@ export function installHandlers(input: NotificationInput, s: NotificationState):
 
   // Signals come from operators (`temporal workflow signal`) and from newer notifications; a late or
   // malformed one is logged and ignored, since a signal has no one to answer.
-  setHandler(cancelSignal, (note?: string) => requestCancel('requested', undefined, typeof note === 'string' ? note : undefined));
-  setHandler(supersedeSignal, (byId: string) => requestCancel('replaced', byId));
+  setHandler(cancelSignal, (note?: string) => requestCancel('requested', undefined, isStorableText(note, 500) ? note : undefined));
+  setHandler(supersedeSignal, (byId: string) => {
+    if (isNotificationId(byId)) requestCancel('replaced', byId);
+    else log.warn('supersede signal ignored: not a notification id');
+  });
   setHandler(rescheduleSignal, (scheduledAt: string) => {
-    if (open() && validInstant(scheduledAt)) applyChange({ scheduledAt });
-    else log.warn('reschedule signal ignored', { scheduledAt, status: s.status });
+    if (open() && isInstant(scheduledAt)) applyChange({ scheduledAt });
+    else log.warn('reschedule signal ignored', { status: s.status });
   });
   setHandler(replaceSignal, (content, scheduledAt) => {
-    if (open() && content && (scheduledAt === undefined || validInstant(scheduledAt))) applyChange({ content, scheduledAt });
-    else log.warn('replace signal ignored', { status: s.status });
+    if (open() && isInlineContent(content) && (scheduledAt === undefined || isInstant(scheduledAt))) {
+      applyChange({ content, ...(scheduledAt ? { scheduledAt } : {}) });
+    } else log.warn('replace signal ignored', { status: s.status });
   });
   setHandler(recheckSignal, () => {
     if (s.status !== 'DEFERRED' || !open()) return;
+    s.recheckRequested = true;
     s.dueAt = Date.now();
     s.wake += 1;
   });
@@ -68,7 +78,12 @@ export function installHandlers(input: NotificationInput, s: NotificationState):
       await condition(() => isSettled(s));
       return statusView(input, s);
     },
-    { validator: (_note: string | null) => requireOpen() },
+    // A cancel already under way (supersede, operator signal) is no reason to answer "too late": wait for it.
+    {
+      validator: (_note: string | null) => {
+        if (!isPending(s)) throw tooLate(s);
+      },
+    },
   );
   setHandler(
     changeUpdate,
@@ -81,7 +96,7 @@ export function installHandlers(input: NotificationInput, s: NotificationState):
       validator: (change: Change) => {
         requireOpen();
         if (!change || (!change.content && !change.scheduledAt)) throw new Error('a change needs scheduledAt or content');
-        if (change.scheduledAt !== undefined && !validInstant(change.scheduledAt)) throw new Error('scheduledAt is not a date-time');
+        if (change.scheduledAt !== undefined && !isInstant(change.scheduledAt)) throw new Error('scheduledAt is not an ISO-8601 instant with a zone');
       },
     },
   );

@@ -1,12 +1,13 @@
 import {
-  ActivityCancellationType,
   allHandlersFinished,
   CancellationScope,
   condition,
+  continueAsNew,
   isCancellation,
   log,
   proxyActivities,
   upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import {
@@ -16,33 +17,33 @@ import {
   type NotificationInput,
   type NotificationResult,
   type NotificationStatus,
+  type ResumeState,
 } from './definitions';
+import { DATABASE_ACTIVITY } from './activity-options';
 import { installHandlers } from './handlers';
 import { isPending, type NotificationState } from './state';
 import { sendToTargets } from './send';
 
-// Recording must never be lost: during a Postgres outage keep retrying (capped at one try a minute).
-const activities = proxyActivities<Activities>({
-  startToCloseTimeout: '30s',
-  retry: { initialInterval: '1s', maximumInterval: '1m' },
-  // Explicit: the SDK's wire default is TRY_CANCEL whatever its JSDoc says; a started write should finish.
-  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-});
+const activities = proxyActivities<Activities>(DATABASE_ACTIVITY);
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /** One notification, from acceptance to a terminal state. */
 export async function notificationWorkflow(input: NotificationInput): Promise<NotificationResult> {
+  const { resume } = input;
   const s: NotificationState = {
-    status: 'SCHEDULED',
-    seq: 1,
-    recordedSeq: 1,
-    dueAt: Date.parse(input.scheduledAt),
+    status: resume?.status ?? 'SCHEDULED',
+    reason: resume?.reason,
+    deferReason: resume?.deferReason,
+    seq: resume?.seq ?? 1,
+    recordedSeq: resume?.seq ?? 1,
+    dueAt: Date.parse(resume?.dueAt ?? input.scheduledAt),
     scheduledAt: input.scheduledAt,
     content: input.content,
     changeVersion: 0,
     recordedChangeVersion: 0,
     wake: 0,
+    recheckRequested: false,
     targets: [],
   };
   installHandlers(input, s);
@@ -80,9 +81,14 @@ export async function notificationWorkflow(input: NotificationInput): Promise<No
     return finish();
   };
 
-  await activities.recordAccepted(input, iso(Date.now()));
+  if (!resume) await activities.recordAccepted(input, iso(Date.now()));
   try {
     for (;;) {
+      // A notification held for days (delivery switched off) must not outgrow its history: carry on in a new run.
+      if (workflowInfo().continueAsNewSuggested && !s.unrecorded && !s.cancel && allHandlersFinished()) {
+        const carried: ResumeState = { seq: s.seq, status: s.status as ResumeState['status'], reason: s.reason, deferReason: s.deferReason, dueAt: iso(s.dueAt) };
+        return await continueAsNew<typeof notificationWorkflow>({ ...input, content: s.content, scheduledAt: s.scheduledAt, resume: carried });
+      }
       const seen = s.wake;
       // A durable timer that a handler can cut short: survives restarts, costs nothing while it waits.
       // `unrecorded` too: a change accepted before this line (during recordAccepted or the checks) bumped `wake` already.
@@ -101,6 +107,7 @@ export async function notificationWorkflow(input: NotificationInput): Promise<No
       }
       if (woken) continue;
 
+      s.recheckRequested = false;
       const verdict = await activities.evaluateDueChecks({
         notificationId: input.notificationId,
         userId: input.userId,
@@ -120,7 +127,8 @@ export async function notificationWorkflow(input: NotificationInput): Promise<No
         s.cancel = { reason: verdict.reason, replacedBy: verdict.replacedBy };
         return await cancelled();
       }
-      s.dueAt = Date.parse(verdict.until);
+      // A recheck asked for while the checks ran means: look again now, not at the end of the deferral.
+      s.dueAt = s.recheckRequested ? Date.now() : Date.parse(verdict.until);
       if (s.status !== 'DEFERRED' || s.deferReason !== verdict.reason) {
         s.deferReason = verdict.reason;
         await transition('DEFERRED', verdict.reason, { until: verdict.until });
@@ -135,15 +143,19 @@ export async function notificationWorkflow(input: NotificationInput): Promise<No
     throw err;
   }
 
-  s.sendingStartedAt = iso(Date.now());
-  await transition('SENDING');
-  log.info('sending', { notificationId: input.notificationId });
-  const results = await sendToTargets({ ...input, content: s.content }, (r) => s.targets.push(r));
-  const delivered = results.filter((r) => r.outcome === 'delivered').length;
-  if (delivered > 0) await transition('DELIVERED', undefined, { delivered, targets: results.length });
-  else {
-    const reason = results.some((r) => r.outcome === 'failed') ? 'all_targets_failed' : 'no_deliverable_target';
-    await transition('FAILED', reason, { targets: results });
-  }
+  // Once sending began it is too late to cancel: a `temporal workflow cancel` now must not leave Postgres
+  // at SENDING, so the sends and their outcome are recorded whatever happens.
+  await CancellationScope.nonCancellable(async () => {
+    s.sendingStartedAt = iso(Date.now());
+    await transition('SENDING');
+    log.info('sending', { notificationId: input.notificationId });
+    const results = await sendToTargets({ ...input, content: s.content }, (r) => s.targets.push(r));
+    const delivered = results.filter((r) => r.outcome === 'delivered').length;
+    if (delivered > 0) await transition('DELIVERED', undefined, { delivered, targets: results.length });
+    else {
+      const reason = results.some((r) => r.outcome === 'failed') ? 'all_targets_failed' : 'no_deliverable_target';
+      await transition('FAILED', reason, { targets: results });
+    }
+  });
   return finish();
 }

@@ -2,13 +2,10 @@
 import { ActivityCancellationType, ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
 import type { Activities, PlannedTarget, SendInput, SendOutput } from '../activities';
 import type { RetrySettings } from '../src/config';
+import { DATABASE_ACTIVITY } from './activity-options';
 import type { Channel, NotificationInput, TargetResult } from './definitions';
 
-const planning = proxyActivities<Activities>({
-  startToCloseTimeout: '30s',
-  retry: { initialInterval: '1s', maximumInterval: '1m' },
-  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-});
+const planning = proxyActivities<Activities>(DATABASE_ACTIVITY);
 
 const SEND_ACTIVITY = {
   webhook: 'sendWebhook',

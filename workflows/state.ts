@@ -31,6 +31,8 @@ export interface NotificationState {
   recordedChangeVersion: number;
   /** Bumped by a handler that needs the sleeping main loop to look again. */
   wake: number;
+  /** The recheck signal arrived: run the due-time checks now. */
+  recheckRequested: boolean;
   targets: TargetResult[];
 }
 

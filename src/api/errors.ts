@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import createHttpError, { isHttpError } from 'http-errors';
-import type { Logger } from '../logger';
+import { safeError, type Logger } from '../logger';
 
 /** An error the client is meant to see: `{error: {code, message, details?}}` with this status. */
 export function apiError(status: number, code: string, message: string, details?: unknown) {
@@ -40,7 +40,7 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
       return;
     }
     const status = isHttpError(err) ? err.status : 500;
-    log.error({ err, method: req.method, path: req.path }, 'request failed');
+    log.error({ err: safeError(err), method: req.method, path: req.path }, 'request failed');
     const unavailable = status === 503;
     res.status(unavailable ? 503 : 500).json({
       error: unavailable

@@ -44,9 +44,13 @@ export function createFcmAdapter(messaging: FcmMessaging, { rateLimitDelayMs }: 
     channel: 'fcm',
     async send(request: SendRequest) {
       const token = request.target.address;
+      const message = buildMessage(request);
+      // FCM answers these with INVALID_ARGUMENT, which would disable a perfectly good token: refuse them here.
+      const problem = payloadProblem(message);
+      if (problem) throw new ChannelError('permanent', 'fcm_invalid_message', problem);
       let pending: Promise<string>;
       try {
-        pending = messaging.send(buildMessage(request));
+        pending = messaging.send(message);
       } catch (err) {
         // firebase-admin validates synchronously, before any request: the payload is wrong, the token may be fine.
         throw new ChannelError('permanent', 'fcm_invalid_message', `message rejected before sending: ${describe(err, token)}`);
@@ -73,6 +77,18 @@ function buildMessage({ notificationId, target, message }: SendRequest): Message
     android: { collapseKey: notificationId },
     apns: { headers: { 'apns-collapse-id': notificationId } },
   };
+}
+
+const FCM_PAYLOAD_LIMIT = 4096;
+const RESERVED_DATA_KEY = /^(from|notification|message_type)$|^(google|gcm)/;
+
+/** What FCM would refuse about this message itself (not about the token), if anything. */
+function payloadProblem(message: Message): string | undefined {
+  const reserved = Object.keys(message.data ?? {}).find((k) => RESERVED_DATA_KEY.test(k));
+  if (reserved) return `data key "${reserved}" is reserved by FCM`;
+  const size = Buffer.byteLength(JSON.stringify({ notification: message.notification, data: message.data }));
+  if (size > FCM_PAYLOAD_LIMIT) return `payload is ${size} bytes; FCM accepts at most ${FCM_PAYLOAD_LIMIT}`;
+  return undefined;
 }
 
 /** Messaging.send takes no AbortSignal; stop waiting on cancellation (the request itself runs to completion). */

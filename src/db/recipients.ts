@@ -90,12 +90,21 @@ export async function setDeliveryEnabled(db: Executor, enabled: boolean): Promis
     .onConflictDoUpdate({ target: settings.key, set: { value: enabled, updatedAt: sql`now()` } });
 }
 
-/** The recipient's buckets for these channels, locked until the surrounding transaction ends. */
-export async function lockBuckets(db: Executor, userId: string, channels: Channel[]) {
+/**
+ * The recipient's buckets for these channels, locked until the surrounding transaction ends. Missing
+ * buckets are created full first: FOR UPDATE locks only rows that exist, and two concurrent first
+ * checks must not both see an imaginary full bucket.
+ */
+export async function lockBuckets(db: Executor, userId: string, channels: Channel[], full: { tokens: number; at: Date }) {
+  await db
+    .insert(throttleBuckets)
+    .values(channels.map((channel) => ({ userId, channel, tokens: full.tokens, updatedAt: full.at })))
+    .onConflictDoNothing();
   return db
     .select()
     .from(throttleBuckets)
     .where(and(eq(throttleBuckets.userId, userId), inArray(throttleBuckets.channel, channels)))
+    .orderBy(throttleBuckets.channel)
     .for('update');
 }
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import stringify from 'safe-stable-stringify';
 import { z } from 'zod';
 import { CHANNELS, STATUSES } from '../../workflows/definitions';
-import { identifier, instant } from '../api/validation';
+import { identifier, instant, locale } from '../api/validation';
 
 const MAX_SCHEDULE_AHEAD_MS = 366 * 24 * 3600 * 1000;
 
@@ -18,9 +18,7 @@ const inlineContent = z
 const templateRef = z
   .object({
     key: identifier('template key', 100),
-    locale: z
-      .string()
-      .regex(/^[a-z]{2,3}(-[A-Z]{2})?$/, 'template locale must look like ko or ko-KR')
+    locale: locale('template locale')
       .optional(),
     data: z.record(z.string(), z.unknown(), { error: 'template data must be an object' }).optional(),
   })
@@ -82,7 +80,11 @@ export function requestFingerprint(request: CreateNotificationRequest): string {
 export const changeNotificationSchema = z
   .object({ scheduledAt: instant('scheduledAt').optional(), content: inlineContent.optional() })
   .strict()
-  .refine((c) => c.scheduledAt !== undefined || c.content !== undefined, 'give scheduledAt, content or both');
+  .refine((c) => c.scheduledAt !== undefined || c.content !== undefined, 'give scheduledAt, content or both')
+  .refine((c) => !c.scheduledAt || Date.parse(c.scheduledAt) <= Date.now() + MAX_SCHEDULE_AHEAD_MS, {
+    path: ['scheduledAt'],
+    message: 'scheduledAt must be within 366 days',
+  });
 
 const statusList = z
   .string()

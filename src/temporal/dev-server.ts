@@ -15,6 +15,8 @@ export interface DevServerOptions {
   namespace: string;
   log: Logger;
   readyTimeoutMs?: number;
+  /** More flags, e.g. `--dynamic-config-value` for tests. */
+  extraArgs?: string[];
 }
 
 export interface DevServer {
@@ -38,7 +40,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     // WAL keeps SQLite's single writer from becoming the bottleneck; NORMAL sync is still crash-safe in WAL.
     args.push('--db-filename', dbFile, '--sqlite-pragma', 'journal_mode=WAL', '--sqlite-pragma', 'synchronous=NORMAL');
   }
-  args.push(...searchAttributeFlags(), '--log-level', 'warn');
+  args.push(...searchAttributeFlags(), '--log-level', 'warn', ...(options.extraArgs ?? []));
 
   const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';

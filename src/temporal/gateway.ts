@@ -3,8 +3,10 @@ import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
   type Client,
 } from '@temporalio/client';
+import createHttpError from 'http-errors';
 import {
   cancelUpdate,
   changeUpdate,
@@ -22,6 +24,9 @@ import {
   type TooLateDetails,
 } from '../../workflows/definitions';
 import type { notificationWorkflow } from '../../workflows';
+
+const UPDATE_DEADLINE_MS = 30_000;
+const GRPC_DEADLINE_EXCEEDED = 4;
 
 /** A definitive answer to a cancel or change: it happened, or it came too late (and why). */
 export type ControlOutcome =
@@ -93,8 +98,12 @@ export class TemporalGateway {
 
   private async control(update: () => Promise<StatusView>): Promise<ControlOutcome> {
     try {
-      return { done: true, view: await update() };
+      // An update needs a running worker and a reachable Postgres; without them, answer 503 rather than hang.
+      return { done: true, view: await this.client.connection.withDeadline(Date.now() + UPDATE_DEADLINE_MS, update) };
     } catch (err) {
+      if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError || (err as { code?: number }).code === GRPC_DEADLINE_EXCEEDED) {
+        throw createHttpError(503, `no answer within ${UPDATE_DEADLINE_MS / 1000} s: is a worker running and Postgres reachable? Retry later`);
+      }
       if (err instanceof WorkflowNotFoundError) return { done: false, closed: true };
       if (err instanceof WorkflowUpdateFailedError) {
         const cause = err.cause;

@@ -131,6 +131,14 @@ describe('FCM adapter over firebase-admin with a fake transport', () => {
       await deleteApp(unreachable.app);
     }
   });
+  test('a payload FCM would refuse (too large, reserved data key) fails without disabling the token or calling FCM', async () => {
+    const before = fcm.requests.length;
+    const big = await failureOf(adapter.send(request({ message: { body: '가'.repeat(2000) } })));
+    expect([big.kind, big.code, big.extra.disableTarget]).toEqual(['permanent', 'fcm_invalid_message', undefined]);
+    const reserved = await failureOf(adapter.send(request({ message: { body: 'x', data: { 'google.c.a': '1' } } })));
+    expect(reserved.message).toMatch(/reserved/);
+    expect(fcm.requests.length).toBe(before);
+  });
 });
 
 describe('fcmMessagingFromCredentials', () => {

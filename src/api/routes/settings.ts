@@ -1,10 +1,10 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import type { Database } from '../../db';
-import { listNotifications } from '../../db/listing';
 import { deliveryEnabled, saveCategorySettings, saveTypeSettings, setDeliveryEnabled } from '../../db/recipients';
 import type { Logger } from '../../logger';
 import type { TemporalGateway } from '../../temporal/gateway';
+import { recheckDeferred } from '../../notifications/recheck';
 import { identifier, parse } from '../validation';
 
 const typeSchema = z
@@ -23,17 +23,6 @@ export interface SettingsDeps {
   log: Logger;
 }
 
-/** Notifications held by a delivery switch look again at once when it is turned back on. */
-async function releaseHeld({ db, temporal, log }: SettingsDeps, type?: string) {
-  for (let cursor = undefined as Parameters<typeof listNotifications>[3]; ; ) {
-    const { rows, next } = await listNotifications(db, { type, statuses: ['DEFERRED'] }, 200, cursor);
-    const held = rows.filter((r) => r.statusReason === 'delivery_off');
-    await Promise.all(held.map((r) => temporal.recheck(r.id).catch((err) => log.warn({ err, notificationId: r.id }, 'recheck failed'))));
-    if (!next) return;
-    cursor = next;
-  }
-}
-
 /** Operator settings: per type, per category, and the global delivery switch. */
 export function settingsRoutes(deps: SettingsDeps): Router {
   const router = Router();
@@ -41,7 +30,7 @@ export function settingsRoutes(deps: SettingsDeps): Router {
   router.put('/types/:type', async (req, res) => {
     const type = parse(identifier('type', 100), req.params.type, 'type');
     const saved = await saveTypeSettings(deps.db, type, parse(typeSchema, req.body));
-    if (saved.deliveryEnabled) await releaseHeld(deps, type);
+    if (saved.deliveryEnabled) await recheckDeferred(deps, { type }, 'delivery_off');
     res.json(saved);
   });
 
@@ -58,7 +47,7 @@ export function settingsRoutes(deps: SettingsDeps): Router {
   router.put('/delivery', async (req, res) => {
     const { enabled } = parse(switchSchema, req.body);
     await setDeliveryEnabled(deps.db, enabled);
-    if (enabled) await releaseHeld(deps);
+    if (enabled) await recheckDeferred(deps, {}, 'delivery_off');
     res.json({ enabled });
   });
 

@@ -36,7 +36,7 @@ const KINDS = [
     exclusive: true,
     schema: z
       .object({
-        token: z.string().min(20, 'token must be an FCM registration token').max(4096),
+        token: z.string().min(20, 'token must be an FCM registration token').max(1024, 'token must be at most 1024 characters'),
         platform: z.enum(['android', 'ios', 'web']).optional(),
         label,
       })
@@ -50,7 +50,7 @@ const KINDS = [
     // The browser's PushSubscription.toJSON(), as is.
     schema: z
       .object({
-        endpoint: z.url({ protocol: /^https?$/, error: 'endpoint must be the subscription URL' }),
+        endpoint: z.url({ protocol: /^https?$/, error: 'endpoint must be the subscription URL' }).max(2048, 'endpoint must be at most 2048 characters'),
         expirationTime: z.number().nullable().optional(),
         keys: z.object({ p256dh: base64url('keys.p256dh'), auth: base64url('keys.auth').min(16) }).strict(),
         label,
@@ -69,7 +69,7 @@ const KINDS = [
     exclusive: false,
     schema: z
       .object({
-        url: z.url({ protocol: /^https?$/, error: 'url must be an absolute http(s) URL' }),
+        url: z.url({ protocol: /^https?$/, error: 'url must be an absolute http(s) URL' }).max(2048, 'url must be at most 2048 characters'),
         secret: z.string().refine(isWebhookSecret, 'secret must be "whsec_" followed by at least 16 base64-encoded bytes').optional(),
         label,
       })

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { CHANNELS } from '../../../workflows/definitions';
 import type { Database } from '../../db';
 import { ANY_CHANNEL, saveTemplate } from '../../db/templates';
-import { parse } from '../validation';
+import { locale, parse } from '../validation';
 
 const mustache = (what: string) =>
   z.string().superRefine((text, ctx) => {
@@ -24,7 +24,7 @@ const templateSchema = z
 
 const params = z.object({
   key: z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/, 'key may contain letters, digits and _ . : - (at most 100)'),
-  locale: z.string().regex(/^[a-z]{2,3}(-[A-Z]{2})?$/, 'locale must look like ko or ko-KR'),
+  locale: locale('locale'),
   channel: z.enum([...CHANNELS, ANY_CHANNEL], { error: `channel must be one of ${[...CHANNELS, ANY_CHANNEL].join(', ')}` }),
 });
 

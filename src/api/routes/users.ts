@@ -1,12 +1,12 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import type { Database } from '../../db';
-import { listNotifications } from '../../db/listing';
 import { recordActivity, savePreferences } from '../../db/recipients';
 import { isValidClockTime, isValidTimeZone } from '../../policy/quiet-hours';
 import type { Logger } from '../../logger';
 import type { TemporalGateway } from '../../temporal/gateway';
-import { identifier, instant, parse } from '../validation';
+import { recheckDeferred } from '../../notifications/recheck';
+import { identifier, instant, locale, parse } from '../validation';
 
 const userIdParam = identifier('user id');
 
@@ -16,9 +16,7 @@ const preferencesSchema = z
     timeZone: z.string().refine(isValidTimeZone, 'timeZone must be an IANA time zone, e.g. Europe/Berlin').nullable().default(null),
     quietHours: z.object({ start: clockTime, end: clockTime }).strict().nullable().default(null),
     optedOutCategories: z.array(identifier('category', 100)).max(100).default([]),
-    locale: z
-      .string()
-      .regex(/^[a-z]{2,3}(-[A-Z]{2})?$/, 'locale must look like ko or ko-KR')
+    locale: locale('locale')
       .nullable()
       .default(null),
   })
@@ -32,14 +30,6 @@ export interface UserRouteDeps {
   log: Logger;
 }
 
-/** Held notifications look again at once after a preference change, instead of at their old wake-up time. */
-async function recheckDeferred({ db, temporal, log }: UserRouteDeps, userId: string) {
-  const { rows } = await listNotifications(db, { userId, statuses: ['DEFERRED'] }, 200);
-  await Promise.all(
-    rows.map((row) => temporal.recheck(row.id).catch((err) => log.warn({ err, notificationId: row.id }, 'recheck signal failed'))),
-  );
-}
-
 export function userRoutes(deps: UserRouteDeps): Router {
   const { db } = deps;
   const router = Router();
@@ -49,7 +39,7 @@ export function userRoutes(deps: UserRouteDeps): Router {
     const userId = parse(userIdParam, req.params.userId, 'user id');
     const body = parse(preferencesSchema, req.body);
     const saved = await savePreferences(db, userId, body);
-    await recheckDeferred(deps, userId);
+    await recheckDeferred(deps, { userId });
     res.json({
       userId,
       timeZone: saved.timeZone,
