@@ -59,6 +59,15 @@ const SCENARIOS: Record<string, (api: Api) => Promise<string>> = {
     return older.body.id;
   },
 
+  async changed(api) {
+    const created = await api.create(webhook('replay-changed', { scheduledAt: inSeconds(3600) }), 'replay-changed');
+    await api.patch(created.body.id, { content: { title: 'Changed', body: 'new text' } });
+    await api.patch(created.body.id, { scheduledAt: inSeconds(1) });
+    const detail = await api.waitFor(created.body.id, 'DELIVERED');
+    expectPath('changed', detail, ['SCHEDULED(accepted)', 'SCHEDULED(replaced_content)', 'SCHEDULED(rescheduled)', 'SENDING', 'DELIVERED']);
+    return created.body.id;
+  },
+
   async deferred(api) {
     await api.put('/v1/types/replay-held', { deliveryEnabled: false });
     const created = await api.create(webhook('replay-deferred', { type: 'replay-held' }), 'replay-deferred');
@@ -81,7 +90,10 @@ async function main() {
   try {
     const api = client(stack);
     fs.mkdirSync(OUT_DIR, { recursive: true });
-    for (const [name, run] of Object.entries(SCENARIOS)) {
+    // `npx tsx scripts/export-replay-histories.ts changed` exports just the named scenarios: fixtures of
+    // earlier workflow versions must stay as they were recorded.
+    const wanted = process.argv.slice(2);
+    for (const [name, run] of Object.entries(SCENARIOS).filter(([n]) => wanted.length === 0 || wanted.includes(n))) {
       const userId = `replay-${name}`;
       await api.registerWebhook(userId, `${receiver.url}/${userId}`);
       const workflowId = await run(api);

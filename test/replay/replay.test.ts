@@ -28,7 +28,7 @@ describe('replaying committed workflow histories', () => {
   beforeAll(() => installTemporalLogging(createLogger(process.env.TEST_LOG_LEVEL ?? 'error', 'test')));
 
   test('the four lifecycle paths have a fixture', () => {
-    expect(fixtures).toEqual(expect.arrayContaining(['cancelled.json', 'deferred.json', 'delivered.json', 'replaced.json']));
+    expect(fixtures).toEqual(expect.arrayContaining(['cancelled.json', 'changed.json', 'deferred.json', 'delivered.json', 'replaced.json']));
   });
 
   test('every history replays against the current workflow code', async () => {
