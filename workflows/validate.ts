@@ -7,8 +7,11 @@ const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\
 // Postgres text holds neither NUL nor lone surrogates.
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
+/** Text Postgres can store; the API's input guard uses the same rule. */
+export const isStorable = (text: string): boolean => !text.includes('\u0000') && !LONE_SURROGATE.test(text);
+
 export const isStorableText = (value: unknown, max = 4000): value is string =>
-  typeof value === 'string' && value.length <= max && !value.includes('\u0000') && !LONE_SURROGATE.test(value);
+  typeof value === 'string' && value.length <= max && isStorable(value);
 
 export function isInstant(value: unknown): value is string {
   if (typeof value !== 'string' || !ISO_INSTANT.test(value)) return false;

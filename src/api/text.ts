@@ -1,10 +1,10 @@
 import type { RequestHandler } from 'express';
+import { isStorable } from '../../workflows/validate';
 import { apiError } from './errors';
 
 // Postgres text can hold neither NUL nor a lone UTF-16 surrogate. Refusing them here, once for every
 // route, beats a 500 from the database, or worse, a workflow whose recording activity can never succeed.
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-const unstorable = (text: string) => text.includes('\u0000') || LONE_SURROGATE.test(text);
+const unstorable = (text: string) => !isStorable(text);
 
 const MAX_DEPTH = 32;
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isInstant } from '../../workflows/validate';
 import { apiError } from './errors';
 
 /** Parses `value` or throws a 400 naming each offending field. */
@@ -26,7 +27,7 @@ export const instant = (what: string) =>
   z.iso
     .datetime({ offset: true, error: `${what} must be an ISO-8601 date-time with a time zone, e.g. 2027-01-31T09:00:00Z` })
     .transform((v) => new Date(v).toISOString())
-    .refine((v) => /^\d{4}-/.test(v) && !v.startsWith('0000'), `${what} must be between the years 1 and 9999`);
+    .refine(isInstant, `${what} must be between the years 1 and 9999`);
 
 /** A BCP-47 language with an optional region, as templates are keyed: `ko`, `ko-KR`. */
 export const LOCALE_PATTERN = /^[a-z]{2,3}(-[A-Z]{2})?$/;

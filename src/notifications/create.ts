@@ -1,7 +1,7 @@
 import type { Channel, NotificationInput } from '../../workflows/definitions';
 import { apiError } from '../api/errors';
 import type { Database } from '../db';
-import { claimReplaced, findByIdempotencyKey, initialRow, insertNotification } from '../db/notifications';
+import { claimReplaced, findByIdempotencyKey, initialRow, insertNotification, type NotificationRow } from '../db/notifications';
 import { findTypeSettings } from '../db/recipients';
 import type { Logger } from '../logger';
 import { notificationIdFor } from '../ids';
@@ -69,9 +69,11 @@ export async function createNotification(
     metadata: request.metadata,
   };
 
-  // A replay of an accepted request answers with what was accepted, whatever changed since.
+  // A replay answers with what was accepted, whatever changed since (templates, channels, settings).
   const known = await findByIdempotencyKey(db, idempotencyKey);
-  if (!known) await checkSendable(deps, input);
+  if (known) return replayOf(known, fingerprint);
+
+  await checkSendable(deps, input);
   const replaceWindow = (await findTypeSettings(db, input.type))?.replaceWindowMinutes ?? 0;
   const replaced = await db.transaction(async (tx) => {
     if (!(await insertNotification(tx, initialRow(input)))) return undefined;
@@ -81,18 +83,23 @@ export async function createNotification(
     }
     return older;
   });
-  if (replaced) {
-    // After the commit: the older workflows end CANCELLED(replaced) now rather than at their due time.
-    await Promise.all(
-      replaced.map((oldId) =>
-        temporal.supersede(oldId, id).catch((err) => log.warn({ err, notificationId: oldId }, 'supersede signal failed; the due-time check will catch it')),
-      ),
-    );
-    return { id, replay: false, replaced };
+  if (!replaced) {
+    // A concurrent request with the same key committed first; this one waited on the unique key.
+    const winner = await findByIdempotencyKey(db, idempotencyKey);
+    if (!winner) throw new Error(`idempotency key conflict without a row for ${id}`);
+    return replayOf(winner, fingerprint);
   }
+  // After the commit: the older workflows end CANCELLED(replaced) now rather than at their due time.
+  await Promise.all(
+    replaced.map((oldId) =>
+      temporal.supersede(oldId, id).catch((err) => log.warn({ err, notificationId: oldId }, 'supersede signal failed; the due-time check will catch it')),
+    ),
+  );
+  return { id, replay: false, replaced };
+}
 
-  const existing = await findByIdempotencyKey(db, idempotencyKey);
-  if (!existing) throw new Error(`idempotency key conflict without a row for ${id}`);
+/** The answer to a repeated key: the same notification, or 409 when the body differs. */
+function replayOf(existing: NotificationRow, fingerprint: string) {
   if (existing.requestFingerprint !== fingerprint) {
     throw apiError(
       409,
@@ -101,5 +108,5 @@ export async function createNotification(
       { notificationId: existing.id },
     );
   }
-  return { id: existing.id, replay: true, replaced: [] };
+  return { id: existing.id, replay: true, replaced: [] as string[] };
 }

@@ -1,5 +1,6 @@
 import { Router, type Request } from 'express';
 import { PENDING_STATUSES } from '../../../workflows/definitions';
+import { isInstant, isNotificationId } from '../../../workflows/validate';
 import { countNotifications, listNotifications, matchingIds, type Cursor, type NotificationFilter } from '../../db/listing';
 import { cancelNotification, changeNotification } from '../../notifications/control';
 import { createNotification, type CreateDeps } from '../../notifications/create';
@@ -30,8 +31,7 @@ function decodeCursor(raw: string): Cursor {
   try {
     const c = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
     // Only the exact form encodeCursor wrote: a forged date could be one Postgres rejects.
-    const valid = typeof c.id === 'string' && /^ntf_[A-Za-z0-9_-]{1,64}$/.test(c.id) && typeof c.createdAt === 'string' && /^\d{4}-/.test(c.createdAt) && !c.createdAt.startsWith('0000');
-    if (valid && !Number.isNaN(Date.parse(c.createdAt)) && new Date(c.createdAt).toISOString() === c.createdAt) return c;
+    if (isNotificationId(c.id) && isInstant(c.createdAt) && new Date(c.createdAt).toISOString() === c.createdAt) return c;
   } catch {
     // fall through to the 400
   }
