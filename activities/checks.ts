@@ -1,6 +1,6 @@
 import type { Channel, DeferReason, DueVerdict } from '../workflows/definitions';
 import type { Config } from '../src/config';
-import type { Database } from '../src/db';
+import type { Database, Executor } from '../src/db';
 import { findNotification } from '../src/db/notifications';
 import {
   deliveryEnabled,
@@ -29,19 +29,28 @@ export interface CheckDeps {
   now?: () => Date;
 }
 
+/** A throttle verdict whose token spending is written only when the caller commits to it. */
+export interface ThrottleDecision {
+  verdict: DueVerdict;
+  spendTokens(): Promise<void>;
+}
+
 /**
- * The checks at the due time, in DESIGN.md's order: expiry → opt-out → recent activity → delivery
- * switch → quiet hours → recipient throttle. Time-zone maths happens here, never in workflow code.
+ * The checks at the due time, in this order: expiry → opt-out → recent activity → delivery switch →
+ * quiet hours → recipient throttle. Time-zone maths happens here, never in workflow code.
  */
-export function createCheckActivities({ db, policy, now = () => new Date() }: CheckDeps) {
+export function createDueChecks({ db, policy, now = () => new Date() }: CheckDeps) {
+  /** No deferral outlives the notification: wake at its expiry at the latest, and expire then. */
+  const deferral = (input: DueCheckInput, reason: DeferReason, until: Date): DueVerdict => {
+    const expiry = input.expiresAt ? Date.parse(input.expiresAt) : Infinity;
+    return { action: 'defer', reason, until: new Date(Math.min(until.getTime(), expiry)).toISOString() };
+  };
+
   return {
-    async evaluateDueChecks(input: DueCheckInput): Promise<DueVerdict> {
-      const at = now();
-      // No deferral outlives the notification: wake at its expiry at the latest, and expire then.
-      const defer = (reason: DeferReason, until: Date): DueVerdict => {
-        const expiry = input.expiresAt ? Date.parse(input.expiresAt) : Infinity;
-        return { action: 'defer', reason, until: new Date(Math.min(until.getTime(), expiry)).toISOString() };
-      };
+    now,
+
+    /** Every check but the throttle: reads only, so it may run outside any transaction. */
+    async verdictBeforeThrottle(input: DueCheckInput, at: Date): Promise<DueVerdict> {
       const [row, prefs, typeSettings] = await Promise.all([
         findNotification(db, input.notificationId),
         findPreferences(db, input.userId),
@@ -60,7 +69,7 @@ export function createCheckActivities({ db, policy, now = () => new Date() }: Ch
       }
 
       if (!(await deliveryEnabled(db)) || typeSettings?.deliveryEnabled === false) {
-        return defer('delivery_off', new Date(at.getTime() + policy.deliveryOffRecheckMs));
+        return deferral(input, 'delivery_off', new Date(at.getTime() + policy.deliveryOffRecheckMs));
       }
 
       if (prefs?.quietHours) {
@@ -69,31 +78,58 @@ export function createCheckActivities({ db, policy, now = () => new Date() }: Ch
         if (end) {
           const handling = await quietHoursPolicy(db, input.category);
           if (handling === 'drop') return { action: 'cancel', reason: 'quiet_hours_drop' };
-          if (handling === 'defer') return defer('quiet_hours', end);
+          if (handling === 'defer') return deferral(input, 'quiet_hours', end);
         }
       }
-
-      return takeThrottleTokens(input, at, defer);
+      return { action: 'send' };
     },
-  };
 
-  /** Takes one token per channel, all or none, so a deferred notification consumes nothing. */
-  async function takeThrottleTokens(input: DueCheckInput, at: Date, defer: (r: DeferReason, until: Date) => DueVerdict): Promise<DueVerdict> {
-    const rule = policy.throttle;
-    if (!throttleEnabled(rule)) return { action: 'send' };
-    return db.transaction(async (tx) => {
+    /**
+     * The recipient throttle: one token per channel, all or none, so a deferred notification consumes
+     * nothing. The buckets stay locked until `tx` ends; tokens are spent only through `spendTokens`.
+     */
+    async throttle(tx: Executor, input: DueCheckInput, at: Date): Promise<ThrottleDecision> {
+      const rule = policy.throttle;
+      if (!throttleEnabled(rule)) return { verdict: { action: 'send' }, spendTokens: async () => undefined };
       const buckets = await lockBuckets(tx, input.userId, input.channels, { tokens: rule.burst, at });
-      const available = input.channels.map((channel) => {
-        const bucket = buckets.find((b) => b.channel === channel);
-        return { channel, tokens: tokensAt(bucket, at, rule) };
-      });
+      const available = input.channels.map((channel) => ({
+        channel,
+        tokens: tokensAt(
+          buckets.find((b) => b.channel === channel),
+          at,
+          rule,
+        ),
+      }));
       const empty = available.filter((a) => a.tokens < 1);
       if (empty.length > 0) {
         const until = Math.max(...empty.map((a) => nextTokenAt(a.tokens, at, rule).getTime()));
-        return defer('throttled', new Date(until));
+        return { verdict: deferral(input, 'throttled', new Date(until)), spendTokens: async () => undefined };
       }
-      for (const { channel, tokens } of available) await saveBucket(tx, input.userId, channel, tokens - 1, at);
-      return { action: 'send' } satisfies DueVerdict;
-    });
-  }
+      return {
+        verdict: { action: 'send' },
+        async spendTokens() {
+          for (const { channel, tokens } of available) await saveBucket(tx, input.userId, channel, tokens - 1, at);
+        },
+      };
+    },
+  };
+}
+
+export type DueChecks = ReturnType<typeof createDueChecks>;
+
+/** The first workflow version's checks activity: decides, and spends throttle tokens, without recording. */
+export function createCheckActivities(deps: CheckDeps) {
+  const checks = createDueChecks(deps);
+  return {
+    async evaluateDueChecks(input: DueCheckInput): Promise<DueVerdict> {
+      const at = checks.now();
+      const verdict = await checks.verdictBeforeThrottle(input, at);
+      if (verdict.action !== 'send') return verdict;
+      return deps.db.transaction(async (tx) => {
+        const throttled = await checks.throttle(tx, input, at);
+        if (throttled.verdict.action === 'send') await throttled.spendTokens();
+        return throttled.verdict;
+      });
+    },
+  };
 }

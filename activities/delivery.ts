@@ -111,27 +111,34 @@ export function createDeliveryActivities({ db, adapters, retry, renderer, log }:
 
   return {
     /** Resolves the recipient's active targets for the requested channels, and each channel's retry policy. */
-    async planDelivery(userId: string, channels: Channel[]): Promise<DeliveryPlan> {
-      const configured = channels.filter((c) => adapters[c]);
-      const rows = await activeTargets(db, userId, configured);
-      const unavailable: TargetResult[] = channels
-        .filter((c) => !adapters[c] || !rows.some((r) => r.channel === c))
-        .map((c) => ({
-          channel: c,
-          targetId: '',
-          target: '',
-          outcome: 'skipped',
-          errorType: adapters[c] ? 'no_active_target' : 'channel_not_configured',
-        }));
-      return {
-        targets: rows.map((r) => ({ channel: r.channel, targetId: r.id, target: targetHint(r.address) })),
-        unavailable,
-        retry: Object.fromEntries(configured.map((c) => [c, retry[c]])),
-      };
-    },
+    planDelivery: (userId: string, channels: Channel[]) => planDelivery({ db, adapters, retry }, userId, channels),
     sendWebhook: (input: SendInput) => send('webhook', input),
     sendFcm: (input: SendInput) => send('fcm', input),
     sendWebPush: (input: SendInput) => send('webpush', input),
     sendTelegram: (input: SendInput) => send('telegram', input),
+  };
+}
+
+/** The targets a notification goes to, decided when sending begins (a target registered since creation counts). */
+export async function planDelivery(
+  { db, adapters, retry }: Pick<DeliveryDeps, 'db' | 'adapters' | 'retry'>,
+  userId: string,
+  channels: Channel[],
+): Promise<DeliveryPlan> {
+  const configured = channels.filter((c) => adapters[c]);
+  const rows = await activeTargets(db, userId, configured);
+  const unavailable: TargetResult[] = channels
+    .filter((c) => !adapters[c] || !rows.some((r) => r.channel === c))
+    .map((c) => ({
+      channel: c,
+      targetId: '',
+      target: '',
+      outcome: 'skipped',
+      errorType: adapters[c] ? 'no_active_target' : 'channel_not_configured',
+    }));
+  return {
+    targets: rows.map((r) => ({ channel: r.channel, targetId: r.id, target: targetHint(r.address) })),
+    unavailable,
+    retry: Object.fromEntries(configured.map((c) => [c, retry[c]])),
   };
 }

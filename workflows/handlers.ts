@@ -1,5 +1,6 @@
-// Signals, updates and the query of a notification. Handlers only change state; the main loop in
-// notification.ts records every change, so Postgres has a single writer per notification.
+// Signals, updates and the query of a notification. Handlers never write anything themselves: they
+// queue a command, and the main loop (notification.ts) records it and answers, in arrival order —
+// so Postgres has one writer per notification and every answer says what actually happened.
 import { condition, log, setHandler } from '@temporalio/workflow';
 import {
   cancelSignal,
@@ -10,94 +11,76 @@ import {
   rescheduleSignal,
   statusQuery,
   supersedeSignal,
-  type CancelReason,
   type Change,
   type NotificationInput,
+  type StatusView,
 } from './definitions';
-import { isPending, isSettled, statusView, tooLate, type NotificationState } from './state';
+import { isPending, statusView, tooLate, type Command, type Reply, type RunState } from './state';
 import { isInlineContent, isInstant, isNotificationId, isStorableText } from './validate';
 
+export function installHandlers(input: NotificationInput, s: RunState): void {
+  /** Still open to changes: pending, and no cancel on its way. */
+  const open = () => isPending(s) && !s.cancelling;
 
-export function installHandlers(input: NotificationInput, s: NotificationState): void {
-  const open = () => isPending(s) && s.cancel === undefined;
-  const requireOpen = () => {
-    if (!open()) throw tooLate(s);
-  };
-
-  function requestCancel(reason: CancelReason, replacedBy?: string, note?: string) {
-    if (open()) s.cancel = { reason, replacedBy, note };
+  function enqueue(command: Command): Command {
+    if (command.kind === 'cancel') s.cancelling = true;
+    s.inbox.push(command);
+    return command;
   }
 
-  /** Applies a change to the pending notification; returns the version the main loop will record. */
-  function applyChange(change: Change): number {
-    if (change.scheduledAt) {
-      s.scheduledAt = new Date(change.scheduledAt).toISOString();
-      s.dueAt = Date.parse(change.scheduledAt);
-    }
-    if (change.content) s.content = change.content;
-    // Merge only what this change sets: a replace must not erase an unrecorded reschedule.
-    s.unrecorded = {
-      ...s.unrecorded,
-      ...(change.scheduledAt ? { scheduledAt: s.scheduledAt } : {}),
-      ...(change.content ? { content: change.content } : {}),
-    };
-    s.wake += 1;
-    return (s.changeVersion += 1);
+  /** Waits until the main loop has recorded the command's outcome; fails with its refusal. */
+  async function answer(command: Command): Promise<StatusView> {
+    const reply: Reply = { settled: false };
+    command.reply = reply;
+    enqueue(command);
+    await condition(() => reply.settled);
+    if (reply.failure) throw reply.failure;
+    return statusView(input, s);
   }
 
   setHandler(statusQuery, () => statusView(input, s));
 
   // Signals come from operators (`temporal workflow signal`) and from newer notifications; a late or
   // malformed one is logged and ignored, since a signal has no one to answer.
-  setHandler(cancelSignal, (note?: string) => requestCancel('requested', undefined, isStorableText(note, 500) ? note : undefined));
+  setHandler(cancelSignal, (note?: string) => {
+    if (isPending(s)) enqueue({ kind: 'cancel', reason: 'requested', note: isStorableText(note, 500) ? note : undefined });
+  });
   setHandler(supersedeSignal, (byId: string) => {
-    if (isNotificationId(byId)) requestCancel('replaced', byId);
-    else log.warn('supersede signal ignored: not a notification id');
+    if (!isNotificationId(byId)) log.warn('supersede signal ignored: not a notification id');
+    else if (isPending(s)) enqueue({ kind: 'cancel', reason: 'replaced', replacedBy: byId });
   });
   setHandler(rescheduleSignal, (scheduledAt: string) => {
-    if (open() && isInstant(scheduledAt)) applyChange({ scheduledAt });
+    if (open() && isInstant(scheduledAt)) enqueue({ kind: 'change', change: { scheduledAt } });
     else log.warn('reschedule signal ignored', { status: s.status });
   });
   setHandler(replaceSignal, (content, scheduledAt) => {
     if (open() && isInlineContent(content) && (scheduledAt === undefined || isInstant(scheduledAt))) {
-      applyChange({ content, ...(scheduledAt ? { scheduledAt } : {}) });
+      enqueue({ kind: 'change', change: { content, ...(scheduledAt ? { scheduledAt } : {}) } });
     } else log.warn('replace signal ignored', { status: s.status });
   });
   setHandler(recheckSignal, () => {
-    if (s.status !== 'DEFERRED' || !open()) return;
-    s.recheckRequested = true;
-    s.dueAt = Date.now();
-    s.wake += 1;
+    if (s.status === 'DEFERRED' && open()) enqueue({ kind: 'recheck' });
   });
 
   // Updates answer only once the outcome is recorded in Postgres, so the API can return the row.
   setHandler(
     cancelUpdate,
-    async (note: string | null) => {
-      requestCancel('requested', undefined, note ?? undefined);
-      await condition(() => isSettled(s));
-      return statusView(input, s);
-    },
-    // A cancel already under way (supersede, operator signal) is no reason to answer "too late": wait for it.
+    // Cancelling a cancelled notification changes nothing and is not an error.
+    (note: string | null) =>
+      s.status === 'CANCELLED'
+        ? Promise.resolve(statusView(input, s))
+        : answer({ kind: 'cancel', reason: 'requested', note: isStorableText(note, 500) ? note : undefined }),
     {
       validator: (_note: string | null) => {
-        if (!isPending(s)) throw tooLate(s);
+        if (!isPending(s) && s.status !== 'CANCELLED') throw tooLate(s);
       },
     },
   );
-  setHandler(
-    changeUpdate,
-    async (change: Change) => {
-      const version = applyChange(change);
-      await condition(() => s.recordedChangeVersion >= version || !isPending(s));
-      return statusView(input, s);
+  setHandler(changeUpdate, (change: Change) => answer({ kind: 'change', change }), {
+    validator: (change: Change) => {
+      if (!open()) throw tooLate(s);
+      if (!change || (!change.content && !change.scheduledAt)) throw new Error('a change needs scheduledAt or content');
+      if (change.scheduledAt !== undefined && !isInstant(change.scheduledAt)) throw new Error('scheduledAt is not an ISO-8601 instant with a zone');
     },
-    {
-      validator: (change: Change) => {
-        requireOpen();
-        if (!change || (!change.content && !change.scheduledAt)) throw new Error('a change needs scheduledAt or content');
-        if (change.scheduledAt !== undefined && !isInstant(change.scheduledAt)) throw new Error('scheduledAt is not an ISO-8601 instant with a zone');
-      },
-    },
-  );
+  });
 }

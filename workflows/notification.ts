@@ -4,12 +4,12 @@ import {
   condition,
   continueAsNew,
   isCancellation,
-  log,
-  proxyActivities,
+  proxyLocalActivities,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Activities } from '../activities';
+import type { Activities, DueTimeDecision } from '../activities';
+import { DATABASE_LOCAL_ACTIVITY } from './activity-options';
 import {
   NotificationStatusKey,
   ScheduledAtKey,
@@ -19,143 +19,187 @@ import {
   type NotificationStatus,
   type ResumeState,
 } from './definitions';
-import { DATABASE_ACTIVITY } from './activity-options';
+import { outcomeOf, sendPlanned } from './fan-out';
 import { installHandlers } from './handlers';
-import { isPending, type NotificationState } from './state';
-import { sendToTargets } from './send';
+import { isPending, tooLate, type Command, type RunState } from './state';
 
-const activities = proxyActivities<Activities>(DATABASE_ACTIVITY);
+const local = proxyLocalActivities<Activities>(DATABASE_LOCAL_ACTIVITY);
 
 const iso = (ms: number) => new Date(ms).toISOString();
+const nonCancellable = <T>(fn: () => Promise<T>) => CancellationScope.nonCancellable(fn);
 
-/** One notification, from acceptance to a terminal state. */
-export async function notificationWorkflow(input: NotificationInput): Promise<NotificationResult> {
+/**
+ * One notification, from its due time to a terminal state. The API has already recorded it as
+ * SCHEDULED(accepted); this run sleeps, decides at the due time in one local activity, sends with one
+ * activity per target and records the outcome in one more. The search attribute NotificationStatus
+ * follows the states a notification waits or ends in (SCHEDULED, DEFERRED, terminal); SENDING is
+ * brief and lives in Postgres only, which keeps a delivered notification at six Temporal actions.
+ */
+export async function notificationWorkflowV2(input: NotificationInput): Promise<NotificationResult> {
   const { resume } = input;
-  const s: NotificationState = {
+  const s: RunState = {
     status: resume?.status ?? 'SCHEDULED',
-    reason: resume?.reason,
+    reason: resume?.reason ?? 'accepted',
     deferReason: resume?.deferReason,
     seq: resume?.seq ?? 1,
-    recordedSeq: resume?.seq ?? 1,
     dueAt: Date.parse(resume?.dueAt ?? input.scheduledAt),
     scheduledAt: input.scheduledAt,
     content: input.content,
-    changeVersion: 0,
-    recordedChangeVersion: 0,
-    wake: 0,
-    recheckRequested: false,
     targets: [],
+    inbox: [],
+    cancelling: false,
   };
+  let indexedStatus: NotificationStatus = s.status;
   installHandlers(input, s);
 
-  async function transition(to: NotificationStatus, reason?: string, details?: Record<string, unknown>, changes?: Change) {
-    const from = s.status;
-    // Set before awaiting: a cancel arriving while this is recorded must already see the new status.
-    const seq = s.seq + 1;
-    Object.assign(s, { status: to, reason, seq });
+  /** Adopts a recorded status; the search attributes follow when a waiting or final state or the due time changes. */
+  function adopt(to: NotificationStatus, reason: string | undefined, scheduledAt?: string) {
+    Object.assign(s, { status: to, reason });
+    const indexed = to === 'SENDING' ? indexedStatus : to;
+    if (indexed === indexedStatus && !scheduledAt) return;
     upsertSearchAttributes([
-      { key: NotificationStatusKey, value: to },
-      ...(changes?.scheduledAt ? [{ key: ScheduledAtKey, value: new Date(changes.scheduledAt) }] : []),
+      ...(indexed !== indexedStatus ? [{ key: NotificationStatusKey, value: indexed }] : []),
+      ...(scheduledAt ? [{ key: ScheduledAtKey, value: new Date(scheduledAt) }] : []),
     ]);
-    await activities.recordTransition({
-      notificationId: input.notificationId,
-      seq,
-      from,
-      to,
-      reason,
-      details,
-      changes,
-      replacedBy: to === 'CANCELLED' ? s.cancel?.replacedBy : undefined,
-      at: iso(Date.now()),
-    });
-    s.recordedSeq = Math.max(s.recordedSeq, seq);
+    indexedStatus = indexed;
   }
 
-  const finish = async (): Promise<NotificationResult> => {
-    await condition(allHandlersFinished);
-    return { status: s.status, reason: s.reason, targets: s.targets };
-  };
-  const cancelled = async () => {
-    const { reason, replacedBy, note } = s.cancel!;
-    await transition('CANCELLED', reason, { ...(replacedBy ? { replacedBy } : {}), ...(note ? { note } : {}) });
-    return finish();
-  };
+  /** Writes a transition to Postgres (never interrupted halfway), then adopts it. */
+  function record(to: NotificationStatus, reason?: string, details?: Record<string, unknown>, changes?: Change & { replacedBy?: string }) {
+    return nonCancellable(async () => {
+      const { replacedBy, ...change } = changes ?? {};
+      await local.recordTransition({
+        notificationId: input.notificationId,
+        seq: s.seq + 1,
+        from: s.status,
+        to,
+        reason,
+        details,
+        changes: change,
+        replacedBy,
+        at: iso(Date.now()),
+      });
+      s.seq += 1;
+      adopt(to, reason, change.scheduledAt);
+    });
+  }
 
-  if (!resume) await activities.recordAccepted(input, iso(Date.now()));
-  try {
-    for (;;) {
-      // A notification held for days (delivery switched off) must not outgrow its history: carry on in a new run.
-      if (workflowInfo().continueAsNewSuggested && !s.unrecorded && !s.cancel && allHandlersFinished()) {
-        const carried: ResumeState = { seq: s.seq, status: s.status as ResumeState['status'], reason: s.reason, deferReason: s.deferReason, dueAt: iso(s.dueAt) };
-        return await continueAsNew<typeof notificationWorkflow>({ ...input, content: s.content, scheduledAt: s.scheduledAt, resume: carried });
+  /** Answers every command still queued: a cancel is done if the notification ended CANCELLED; the rest came too late. */
+  function replyToQueued() {
+    for (const command of s.inbox.splice(0)) reply(command, command.kind === 'cancel' && s.status === 'CANCELLED' ? undefined : tooLate(s));
+  }
+  function reply(command: Command, failure?: ReturnType<typeof tooLate>) {
+    if (command.reply) Object.assign(command.reply, { settled: true, failure });
+  }
+
+  /** The one way out of a run once its terminal state is recorded, whatever led there. */
+  function finish(): Promise<NotificationResult> {
+    return nonCancellable(async () => {
+      replyToQueued();
+      await condition(allHandlersFinished);
+      return { status: s.status, reason: s.reason, targets: s.targets };
+    });
+  }
+
+  async function applyChange(change: Change) {
+    const scheduledAt = change.scheduledAt ? iso(Date.parse(change.scheduledAt)) : undefined;
+    // A content-only change leaves a deferred notification deferred, for the same reason.
+    const keepsDeferral = !scheduledAt && s.status === 'DEFERRED';
+    const reason = keepsDeferral ? s.deferReason : change.content ? 'replaced_content' : 'rescheduled';
+    const details = { ...change, ...(keepsDeferral ? { change: 'replaced_content' } : {}), ...(scheduledAt ? { scheduledAt } : {}) };
+    await record(keepsDeferral ? 'DEFERRED' : 'SCHEDULED', reason, details, { ...change, ...(scheduledAt ? { scheduledAt } : {}) });
+    if (change.content) s.content = change.content;
+    if (scheduledAt) Object.assign(s, { scheduledAt, dueAt: Date.parse(scheduledAt), deferReason: undefined });
+  }
+
+  /** Carries out queued commands in arrival order; true once the notification has ended. */
+  async function drainInbox(): Promise<boolean> {
+    for (let command = s.inbox.shift(); command && isPending(s); command = s.inbox.shift()) {
+      if (command.kind === 'cancel') {
+        s.replacedBy = command.replacedBy;
+        const details = { ...(command.replacedBy ? { replacedBy: command.replacedBy } : {}), ...(command.note ? { note: command.note } : {}) };
+        await record('CANCELLED', command.reason, details, { replacedBy: command.replacedBy });
+      } else if (command.kind === 'change') {
+        await applyChange(command.change);
+      } else if (s.status === 'DEFERRED') {
+        s.dueAt = Date.now();
       }
-      const seen = s.wake;
-      // A durable timer that a handler can cut short: survives restarts, costs nothing while it waits.
-      // `unrecorded` too: a change accepted before this line (during recordAccepted or the checks) bumped `wake` already.
-      const woken = await condition(
-        () => s.cancel !== undefined || s.unrecorded !== undefined || s.wake !== seen,
-        Math.max(1, s.dueAt - Date.now()),
-      );
-      if (s.cancel) return await cancelled();
-      if (s.unrecorded) {
-        const change = s.unrecorded;
-        const version = s.changeVersion;
-        s.unrecorded = undefined;
-        await transition('SCHEDULED', change.content ? 'replaced_content' : 'rescheduled', { ...change }, change);
-        s.recordedChangeVersion = version;
+      reply(command);
+    }
+    return !isPending(s);
+  }
+
+  /** Takes on what the due-time decision recorded; returns it when sending begins. */
+  function adoptDecision(decision: DueTimeDecision) {
+    if (decision.recorded) s.seq += 1;
+    switch (decision.action) {
+      case 'send':
+        s.sendingStartedAt = decision.at;
+        adopt('SENDING', undefined);
+        replyToQueued();
+        return decision;
+      case 'defer':
+        s.dueAt = Date.parse(decision.until);
+        s.deferReason = decision.reason;
+        adopt('DEFERRED', decision.reason);
+        return undefined;
+      case 'expire':
+        adopt('EXPIRED', 'expired');
+        return undefined;
+      case 'cancel':
+        s.replacedBy = decision.replacedBy;
+        adopt('CANCELLED', decision.reason);
+        return undefined;
+    }
+  }
+
+  let sending: Extract<DueTimeDecision, { action: 'send' }> | undefined;
+  try {
+    while (!sending) {
+      if (s.inbox.length > 0) {
+        if (await drainInbox()) return await finish();
         continue;
       }
-      if (woken) continue;
+      // A notification held for days (delivery switched off) must not outgrow its history: carry on in a new run.
+      if (workflowInfo().continueAsNewSuggested && allHandlersFinished()) {
+        const carried: ResumeState = { seq: s.seq, status: s.status as ResumeState['status'], reason: s.reason, deferReason: s.deferReason, dueAt: iso(s.dueAt) };
+        return await continueAsNew<typeof notificationWorkflowV2>({ ...input, content: s.content, scheduledAt: s.scheduledAt, resume: carried });
+      }
+      // A durable timer that a queued command cuts short: survives restarts, costs nothing while it waits.
+      if (await condition(() => s.inbox.length > 0, Math.max(1, s.dueAt - Date.now()))) continue;
 
-      s.recheckRequested = false;
-      const verdict = await activities.evaluateDueChecks({
-        notificationId: input.notificationId,
-        userId: input.userId,
-        type: input.type,
-        category: input.category,
-        channels: input.channels,
-        expiresAt: input.expiresAt,
-      });
-      // A cancel or change accepted while the checks ran wins over their verdict.
-      if (s.cancel || s.unrecorded) continue;
-      if (verdict.action === 'send') break;
-      if (verdict.action === 'expire') {
-        await transition('EXPIRED', 'expired', { expiresAt: input.expiresAt });
-        return await finish();
-      }
-      if (verdict.action === 'cancel') {
-        s.cancel = { reason: verdict.reason, replacedBy: verdict.replacedBy };
-        return await cancelled();
-      }
-      // A recheck asked for while the checks ran means: look again now, not at the end of the deferral.
-      s.dueAt = s.recheckRequested ? Date.now() : Date.parse(verdict.until);
-      if (s.status !== 'DEFERRED' || s.deferReason !== verdict.reason) {
-        s.deferReason = verdict.reason;
-        await transition('DEFERRED', verdict.reason, { until: verdict.until });
-      }
+      const decision = await nonCancellable(() =>
+        local.decideAtDueTime({
+          notificationId: input.notificationId,
+          userId: input.userId,
+          type: input.type,
+          category: input.category,
+          channels: input.channels,
+          expiresAt: input.expiresAt,
+          seq: s.seq + 1,
+          status: s.status as 'SCHEDULED' | 'DEFERRED',
+          deferReason: s.deferReason,
+        }),
+      );
+      sending = adoptDecision(decision);
+      if (!sending && !isPending(s)) return await finish();
     }
   } catch (err) {
-    // `temporal workflow cancel` (not the cancel signal): record it, then let the run end as cancelled.
+    // `temporal workflow cancel` while pending: record it, answer waiting callers, and end as cancelled.
     if (isCancellation(err) && isPending(s)) {
-      s.cancel = { reason: 'requested', note: 'workflow cancellation' };
-      await CancellationScope.nonCancellable(() => transition('CANCELLED', 'requested', { via: 'workflow_cancel' }));
+      await record('CANCELLED', 'requested', { via: 'workflow_cancel' });
+      await finish();
     }
     throw err;
   }
 
-  // Once sending began it is too late to cancel: a `temporal workflow cancel` now must not leave Postgres
-  // at SENDING, so the sends and their outcome are recorded whatever happens.
-  await CancellationScope.nonCancellable(async () => {
-    s.sendingStartedAt = iso(Date.now());
-    await transition('SENDING');
-    log.info('sending', { notificationId: input.notificationId });
-    const results = await sendToTargets({ ...input, content: s.content }, (r) => s.targets.push(r));
-    const delivered = results.filter((r) => r.outcome === 'delivered').length;
-    if (delivered > 0) await transition('DELIVERED', undefined, { delivered, targets: results.length });
-    else {
-      const reason = results.some((r) => r.outcome === 'failed') ? 'all_targets_failed' : 'no_deliverable_target';
-      await transition('FAILED', reason, { targets: results });
-    }
+  // Sending has begun: a `temporal workflow cancel` from here on is too late, and everything up to
+  // the recorded outcome runs to its end.
+  const plan = sending.plan;
+  return nonCancellable(async () => {
+    const results = await sendPlanned({ ...input, content: s.content }, plan, (r) => s.targets.push(r));
+    const outcome = outcomeOf(results);
+    await record(outcome.to, outcome.reason, outcome.details);
+    return finish();
   });
-  return finish();
 }

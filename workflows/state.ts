@@ -1,9 +1,10 @@
-// The state of one notification run, and the views of it that handlers give out.
+// The state of one notification run, the commands its handlers queue, and the views they give out.
 import { ApplicationFailure } from '@temporalio/workflow';
 import {
   TOO_LATE,
   type CancelReason,
   type Change,
+  type Content,
   type DeferReason,
   type NotificationInput,
   type NotificationStatus,
@@ -12,36 +13,44 @@ import {
   type TooLateDetails,
 } from './definitions';
 
-/** Everything the workflow knows; handlers change it, the main loop acts on it and records it. */
-export interface NotificationState {
-  status: NotificationStatus;
-  reason?: string;
-  seq: number;
-  /** `seq` of the last transition Postgres has confirmed. */
-  recordedSeq: number;
-  dueAt: number;
-  scheduledAt: string;
-  content: NotificationInput['content'];
-  deferReason?: DeferReason;
-  sendingStartedAt?: string;
-  cancel?: { reason: CancelReason; replacedBy?: string; note?: string };
-  /** Changes accepted by a handler and not yet written to Postgres. */
-  unrecorded?: Change;
-  changeVersion: number;
-  recordedChangeVersion: number;
-  /** Bumped by a handler that needs the sleeping main loop to look again. */
-  wake: number;
-  /** The recheck signal arrived: run the due-time checks now. */
-  recheckRequested: boolean;
-  targets: TargetResult[];
+/** What a handler asks of the main loop; `reply` is set once the loop has recorded the outcome. */
+export type Command = (
+  | { kind: 'cancel'; reason: CancelReason; replacedBy?: string; note?: string }
+  | { kind: 'change'; change: Change }
+  | { kind: 'recheck' }
+) & { reply?: Reply };
+
+/** An update's answer: done, or refused with the failure the caller sees. */
+export interface Reply {
+  settled: boolean;
+  failure?: ApplicationFailure;
 }
 
-export const isPending = (s: NotificationState) => s.status === 'SCHEDULED' || s.status === 'DEFERRED';
-export const isTerminal = (s: NotificationState) => !isPending(s) && s.status !== 'SENDING';
-/** Terminal, and written to Postgres: what an update waits for before it answers. */
-export const isSettled = (s: NotificationState) => isTerminal(s) && s.recordedSeq === s.seq;
+/**
+ * Everything the workflow knows. Only the main loop changes `status`, and only after Postgres has
+ * recorded it, so what a handler or query sees is always what Postgres says (or is about to say).
+ */
+export interface RunState {
+  status: NotificationStatus;
+  reason?: string;
+  deferReason?: DeferReason;
+  /** Sequence number of the last transition recorded in Postgres. */
+  seq: number;
+  dueAt: number;
+  scheduledAt: string;
+  content: Content;
+  sendingStartedAt?: string;
+  replacedBy?: string;
+  targets: TargetResult[];
+  /** Commands from handlers, drained by the main loop in arrival order. */
+  inbox: Command[];
+  /** A cancel is queued or being recorded: changes are refused from now on. */
+  cancelling: boolean;
+}
 
-export function statusView(input: NotificationInput, s: NotificationState): StatusView {
+export const isPending = (s: Pick<RunState, 'status'>) => s.status === 'SCHEDULED' || s.status === 'DEFERRED';
+
+export function statusView(input: NotificationInput, s: RunState): StatusView {
   return {
     notificationId: input.notificationId,
     phase: s.status,
@@ -50,17 +59,19 @@ export function statusView(input: NotificationInput, s: NotificationState): Stat
     nextWakeAt: isPending(s) ? new Date(s.dueAt).toISOString() : undefined,
     deferReason: s.status === 'DEFERRED' ? s.deferReason : undefined,
     sendingStartedAt: s.sendingStartedAt,
-    replacedBy: s.cancel?.replacedBy,
+    replacedBy: s.replacedBy,
     targets: s.targets,
   };
 }
 
-/** The answer to a cancel or change that arrives once sending has begun (or the notification has ended). */
-export function tooLate(s: NotificationState): ApplicationFailure {
-  const details: TooLateDetails = { status: s.status, sendingStartedAt: s.sendingStartedAt };
+/** The answer to a cancel or change that can no longer take effect, naming where the notification stands. */
+export function tooLate(s: RunState): ApplicationFailure {
+  const status = isPending(s) && s.cancelling ? 'CANCELLED' : s.status;
+  const details: TooLateDetails = { status, sendingStartedAt: s.sendingStartedAt };
   const message = s.sendingStartedAt
     ? `too late: sending began at ${s.sendingStartedAt}`
-    : `too late: the notification is already ${s.status}`;
+    : status === 'CANCELLED' && isPending(s)
+      ? 'too late: the notification is being cancelled'
+      : `too late: the notification is already ${status}`;
   return ApplicationFailure.create({ type: TOO_LATE, message, nonRetryable: true, details: [details] });
 }
-

@@ -6,7 +6,7 @@ import {
   type NotificationInput,
   type NotificationStatus,
 } from '../../workflows/definitions';
-import type { Executor } from './index';
+import type { Database, Executor } from './index';
 import { deliveryAttempts, notifications, notificationTransitions } from '../../drizzle/schema';
 
 export type NotificationRow = typeof notifications.$inferSelect;
@@ -33,6 +33,36 @@ export function initialRow(input: NotificationInput): NewNotification {
     // Millisecond precision, like the list cursor that points at it (Postgres' now() has microseconds).
     createdAt: new Date(),
   };
+}
+
+/**
+ * Records an accepted notification — its row and its first transition, SCHEDULED(accepted) — and
+ * marks the pending notifications it replaces. One transaction under a per-user lock, so of two
+ * concurrent creates the later one always sees (and replaces) the earlier: never two survivors.
+ * Undefined when the idempotency key exists already (a concurrent duplicate committed first).
+ */
+export async function acceptNotification(db: Database, input: NotificationInput, replaceWindowMinutes: number) {
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`herald:user:${input.userId}`}))`);
+    const row = initialRow(input);
+    if (!(await insertNotification(tx, { ...row, statusSeq: 1 }))) return undefined;
+    await tx.insert(notificationTransitions).values({
+      notificationId: input.notificationId,
+      seq: 1,
+      toStatus: 'SCHEDULED',
+      reason: 'accepted',
+      at: row.createdAt!,
+    });
+    return claimReplaced(tx, input, replaceWindowMinutes);
+  });
+}
+
+/** Takes back an accepted notification whose workflow could not start: the row, and its claims on others. */
+export async function withdrawNotification(db: Database, id: string): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx.update(notifications).set({ replacedBy: null }).where(eq(notifications.replacedBy, id));
+    await tx.delete(notifications).where(eq(notifications.id, id));
+  });
 }
 
 /** Inserts the notification unless its idempotency key exists; true when this call created it. */
@@ -89,55 +119,67 @@ export interface TransitionRecord {
  * Writes one status change: the transition row and the notification's current status. Replaying the
  * same `seq` changes nothing, an older `seq` never overwrites a newer one, nor anything a terminal status.
  */
-export async function applyTransition(db: Executor, t: TransitionRecord): Promise<void> {
-  const at = new Date(t.at);
-  await db.transaction(async (tx) => {
-    const inserted = await tx
-      .insert(notificationTransitions)
-      .values({
-        notificationId: t.notificationId,
-        seq: t.seq,
-        fromStatus: t.from ?? null,
-        toStatus: t.to,
-        reason: t.reason ?? null,
-        details: t.details ?? null,
-        at,
-      })
-      .onConflictDoNothing()
-      .returning({ id: notificationTransitions.id });
-    if (inserted.length === 0) return;
-    const terminal = (TERMINAL_STATUSES as readonly string[]).includes(t.to);
-    await tx
-      .update(notifications)
-      .set({
-        status: t.to,
-        statusReason: t.reason ?? null,
-        statusSeq: t.seq,
-        updatedAt: at,
-        ...(t.to === 'SENDING' ? { sendingStartedAt: at } : {}),
-        ...(terminal ? { completedAt: at } : {}),
-        // A notification that was sent after all (its replacement lost the race) is no longer "replaced".
-        ...(t.replacedBy ? { replacedBy: t.replacedBy } : terminal && t.to !== 'CANCELLED' ? { replacedBy: null } : {}),
-        ...(t.changes?.scheduledAt ? { scheduledAt: new Date(t.changes.scheduledAt) } : {}),
-        ...(t.changes?.content ? { content: t.changes.content } : {}),
-      })
-      .where(
-        and(
-          eq(notifications.id, t.notificationId),
-          lt(notifications.statusSeq, t.seq),
-          notInArray(notifications.status, [...TERMINAL_STATUSES]),
-        ),
-      );
-  });
+export async function applyTransition(db: Database, t: TransitionRecord): Promise<void> {
+  await db.transaction((tx) => writeTransition(tx, t));
 }
 
 /**
- * Marks the user's pending notifications that `input` replaces: same collapse key, or due within
- * ±windowMinutes of it. Runs under a per-user transaction lock, so of two concurrent creates the
- * later one always sees (and replaces) the earlier: never two survivors.
+ * The body of `applyTransition`, for callers that already hold a transaction (the due-time decision
+ * writes its verdict and spends throttle tokens atomically). True when this call wrote the row; false
+ * when `seq` was already recorded (a retried attempt whose first try committed).
  */
-export async function claimReplaced(tx: Executor, input: NotificationInput, windowMinutes: number): Promise<string[]> {
-  await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`herald:user:${input.userId}`}))`);
+export async function writeTransition(tx: Executor, t: TransitionRecord): Promise<boolean> {
+  const at = new Date(t.at);
+  const inserted = await tx
+    .insert(notificationTransitions)
+    .values({
+      notificationId: t.notificationId,
+      seq: t.seq,
+      fromStatus: t.from ?? null,
+      toStatus: t.to,
+      reason: t.reason ?? null,
+      details: t.details ?? null,
+      at,
+    })
+    .onConflictDoNothing()
+    .returning({ id: notificationTransitions.id });
+  if (inserted.length === 0) return false;
+  const terminal = (TERMINAL_STATUSES as readonly string[]).includes(t.to);
+  await tx
+    .update(notifications)
+    .set({
+      status: t.to,
+      statusReason: t.reason ?? null,
+      statusSeq: t.seq,
+      updatedAt: at,
+      ...(t.to === 'SENDING' ? { sendingStartedAt: at } : {}),
+      ...(terminal ? { completedAt: at } : {}),
+      // A notification that was sent after all (its replacement lost the race) is no longer "replaced".
+      ...(t.replacedBy ? { replacedBy: t.replacedBy } : terminal && t.to !== 'CANCELLED' ? { replacedBy: null } : {}),
+      ...(t.changes?.scheduledAt ? { scheduledAt: new Date(t.changes.scheduledAt) } : {}),
+      ...(t.changes?.content ? { content: t.changes.content } : {}),
+    })
+    .where(
+      and(
+        eq(notifications.id, t.notificationId),
+        lt(notifications.statusSeq, t.seq),
+        notInArray(notifications.status, [...TERMINAL_STATUSES]),
+      ),
+    );
+  return true;
+}
+
+/** The transition recorded at `seq`, if any. */
+export async function findTransition(db: Executor, notificationId: string, seq: number) {
+  const [row] = await db
+    .select()
+    .from(notificationTransitions)
+    .where(and(eq(notificationTransitions.notificationId, notificationId), eq(notificationTransitions.seq, seq)));
+  return row;
+}
+
+/** Marks the user's pending notifications that `input` replaces: same collapse key, or due within ±windowMinutes of it. */
+async function claimReplaced(tx: Executor, input: NotificationInput, windowMinutes: number): Promise<string[]> {
   const dueAt = new Date(input.scheduledAt);
   const near =
     windowMinutes > 0

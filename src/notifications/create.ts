@@ -1,7 +1,7 @@
 import type { Channel, NotificationInput } from '../../workflows/definitions';
 import { apiError } from '../api/errors';
 import type { Database } from '../db';
-import { claimReplaced, findByIdempotencyKey, initialRow, insertNotification, type NotificationRow } from '../db/notifications';
+import { acceptNotification, findByIdempotencyKey, withdrawNotification, type NotificationRow } from '../db/notifications';
 import { findTypeSettings } from '../db/recipients';
 import type { Logger } from '../logger';
 import { notificationIdFor } from '../ids';
@@ -40,10 +40,10 @@ async function checkSendable({ channels, renderer }: CreateDeps, input: Notifica
 }
 
 /**
- * Accepts a notification exactly once per idempotency key. The row insert and the workflow start
- * share one transaction: a concurrent duplicate waits on the unique key until this one commits, and
- * a failed start leaves nothing behind. (If the process dies after the start but before the commit,
- * the workflow's first activity writes the row itself.)
+ * Accepts a notification exactly once per idempotency key: records it in Postgres (the unique key
+ * makes a concurrent duplicate wait for this commit, then answer as a replay), and only then starts
+ * its workflow — no transaction is held open across the Temporal call. Should the start not happen
+ * (the process dies, Temporal is unreachable), the client's retry with the same key starts it.
  */
 export async function createNotification(
   deps: CreateDeps,
@@ -71,25 +71,23 @@ export async function createNotification(
 
   // A replay answers with what was accepted, whatever changed since (templates, channels, settings).
   const known = await findByIdempotencyKey(db, idempotencyKey);
-  if (known) return replayOf(known, fingerprint);
+  if (known) return replayOf(deps, known, fingerprint);
 
   await checkSendable(deps, input);
   const replaceWindow = (await findTypeSettings(db, input.type))?.replaceWindowMinutes ?? 0;
-  const replaced = await db.transaction(async (tx) => {
-    if (!(await insertNotification(tx, initialRow(input)))) return undefined;
-    const older = await claimReplaced(tx, input, replaceWindow);
-    if (!(await temporal.startNotification(input))) {
-      throw apiError(409, 'idempotency_key_reused', 'a notification with this idempotency key has already run');
-    }
-    return older;
-  });
+  const replaced = await acceptNotification(db, input, replaceWindow);
   if (!replaced) {
     // A concurrent request with the same key committed first; this one waited on the unique key.
     const winner = await findByIdempotencyKey(db, idempotencyKey);
     if (!winner) throw new Error(`idempotency key conflict without a row for ${id}`);
-    return replayOf(winner, fingerprint);
+    return replayOf(deps, winner, fingerprint);
   }
-  // After the commit: the older workflows end CANCELLED(replaced) now rather than at their due time.
+  if (!(await temporal.startNotification(input))) {
+    // Postgres lost the key but Temporal still remembers a closed run under this id.
+    await withdrawNotification(db, id);
+    throw apiError(409, 'idempotency_key_reused', 'a notification with this idempotency key has already run');
+  }
+  // The older workflows end CANCELLED(replaced) now rather than at their due time.
   await Promise.all(
     replaced.map((oldId) =>
       temporal.supersede(oldId, id).catch((err) => log.warn({ err, notificationId: oldId }, 'supersede signal failed; the due-time check will catch it')),
@@ -99,7 +97,7 @@ export async function createNotification(
 }
 
 /** The answer to a repeated key: the same notification, or 409 when the body differs. */
-function replayOf(existing: NotificationRow, fingerprint: string) {
+async function replayOf({ temporal }: CreateDeps, existing: NotificationRow, fingerprint: string) {
   if (existing.requestFingerprint !== fingerprint) {
     throw apiError(
       409,
@@ -108,5 +106,27 @@ function replayOf(existing: NotificationRow, fingerprint: string) {
       { notificationId: existing.id },
     );
   }
+  // Untouched since acceptance: its workflow may never have started (the first request died in
+  // between). Starting again is harmless — an existing run is kept — and heals that case.
+  if (existing.status === 'SCHEDULED' && existing.statusSeq === 1) await temporal.startNotification(inputOf(existing));
   return { id: existing.id, replay: true, replaced: [] as string[] };
+}
+
+/** The workflow input of an accepted notification, rebuilt from its row. */
+function inputOf(row: NotificationRow): NotificationInput {
+  return {
+    notificationId: row.id,
+    idempotencyKey: row.idempotencyKey,
+    requestFingerprint: row.requestFingerprint,
+    userId: row.userId,
+    type: row.type,
+    category: row.category,
+    channels: row.channels,
+    routing: row.routing,
+    content: row.content,
+    scheduledAt: row.scheduledAt.toISOString(),
+    ...(row.expiresAt ? { expiresAt: row.expiresAt.toISOString() } : {}),
+    ...(row.collapseKey ? { collapseKey: row.collapseKey } : {}),
+    ...(row.metadata ? { metadata: row.metadata } : {}),
+  };
 }

@@ -1,11 +1,8 @@
 // Fan-out of one notification to its channel targets: one activity per (notification, channel, target).
 import { ActivityCancellationType, ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
-import type { Activities, PlannedTarget, SendInput, SendOutput } from '../activities';
+import type { Activities, DeliveryPlan, PlannedTarget, SendInput, SendOutput } from '../activities';
 import type { RetrySettings } from '../src/config';
-import { DATABASE_ACTIVITY } from './activity-options';
-import type { Channel, NotificationInput, TargetResult } from './definitions';
-
-const planning = proxyActivities<Activities>(DATABASE_ACTIVITY);
+import type { Channel, Content, NotificationInput, TargetResult } from './definitions';
 
 const SEND_ACTIVITY = {
   webhook: 'sendWebhook',
@@ -39,15 +36,15 @@ function failureOf(err: unknown): { errorType: string; message: string } {
 }
 
 /**
- * Sends to every target of the recipient, following the notification's routing: `all` fans out at
- * once; `fallback` tries channels in the given order and stops at the first one that delivers.
+ * Sends to the planned targets, following the notification's routing: `all` fans out at once;
+ * `fallback` tries channels in the given order and stops at the first one that delivers.
  * `onResult` sees each result as it lands, so the status query can show progress.
  */
-export async function sendToTargets(
-  input: NotificationInput,
+export async function sendPlanned(
+  input: NotificationInput & { content: Content },
+  plan: DeliveryPlan,
   onResult: (result: TargetResult) => void,
 ): Promise<TargetResult[]> {
-  const plan = await planning.planDelivery(input.userId, input.channels);
   plan.unavailable.forEach(onResult);
   const results: TargetResult[] = [...plan.unavailable];
 
@@ -86,4 +83,12 @@ export async function sendToTargets(
     }
   }
   return results;
+}
+
+/** DELIVERED when any target took it, FAILED otherwise, with the reason an operator needs. */
+export function outcomeOf(results: TargetResult[]) {
+  const delivered = results.filter((r) => r.outcome === 'delivered').length;
+  if (delivered > 0) return { to: 'DELIVERED' as const, reason: undefined, details: { delivered, targets: results.length } };
+  const reason = results.some((r) => r.outcome === 'failed') ? 'all_targets_failed' : 'no_deliverable_target';
+  return { to: 'FAILED' as const, reason, details: { targets: results } };
 }
