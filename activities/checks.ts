@@ -1,11 +1,8 @@
 import type { Channel, DeferReason, DueVerdict } from '../workflows/definitions';
 import type { Config } from '../src/config';
 import type { Database, Executor } from '../src/db';
-import { findNotification } from '../src/db/notifications';
 import {
-  deliveryEnabled,
-  findPreferences,
-  findTypeSettings,
+  dueTimeContext,
   lockBuckets,
   quietHoursPolicy,
   saveBucket,
@@ -51,13 +48,11 @@ export function createDueChecks({ db, policy, now = () => new Date() }: CheckDep
 
     /** Every check but the throttle: reads only, so it may run outside any transaction. */
     async verdictBeforeThrottle(input: DueCheckInput, at: Date): Promise<DueVerdict> {
-      const [row, prefs, typeSettings] = await Promise.all([
-        findNotification(db, input.notificationId),
-        findPreferences(db, input.userId),
-        findTypeSettings(db, input.type),
-      ]);
+      const context = await dueTimeContext(db, input);
+      if (!context) throw new Error(`notification ${input.notificationId} has no row: it cannot be checked`);
+      const { prefs, typeSettings } = context;
       // A newer notification replaced this one; its supersede signal may have been lost, Postgres was not.
-      if (row?.replacedBy) return { action: 'cancel', reason: 'replaced', replacedBy: row.replacedBy };
+      if (context.replacedBy) return { action: 'cancel', reason: 'replaced', replacedBy: context.replacedBy };
 
       if (input.expiresAt && at.getTime() >= Date.parse(input.expiresAt)) return { action: 'expire' };
 
@@ -68,7 +63,7 @@ export function createDueChecks({ db, policy, now = () => new Date() }: CheckDep
         return { action: 'cancel', reason: 'user_active' };
       }
 
-      if (!(await deliveryEnabled(db)) || typeSettings?.deliveryEnabled === false) {
+      if (!context.deliveryEnabled || typeSettings?.deliveryEnabled === false) {
         return deferral(input, 'delivery_off', new Date(at.getTime() + policy.deliveryOffRecheckMs));
       }
 

@@ -1,6 +1,6 @@
 import type { DeferReason, DueVerdict } from '../workflows/definitions';
 import type { Database } from '../src/db';
-import { findTransition, writeTransition, type TransitionRecord } from '../src/db/notifications';
+import { applyTransition, findTransition, type TransitionRecord } from '../src/db/notifications';
 import { createDueChecks, type CheckDeps, type DueCheckInput } from './checks';
 import { planDelivery, type DeliveryDeps, type DeliveryPlan } from './delivery';
 
@@ -39,7 +39,7 @@ export function createDueTimeActivities(deps: CheckDeps & Pick<DeliveryDeps, 'ad
         const throttled = firstVerdict.action === 'send' ? await checks.throttle(tx, input, at) : undefined;
         const verdict = throttled?.verdict ?? firstVerdict;
         const unchanged = verdict.action === 'defer' && input.status === 'DEFERRED' && input.deferReason === verdict.reason;
-        if (!unchanged && !(await writeTransition(tx, transitionFor(input, verdict, at)))) {
+        if (!unchanged && !(await applyTransition(tx, transitionFor(input, verdict, at)))) {
           // An earlier attempt of this activity committed (its result was lost with a worker): answer what it decided.
           return replayedDecision(db, input, plan);
         }

@@ -76,6 +76,14 @@ const envSchema = z.object({
   TEMPORAL_CLI_PATH: z.string().optional(),
   WORKFLOW_BUNDLE_PATH: z.string().optional(),
   WORKER_SHUTDOWN_GRACE: duration('20s'),
+  // Worker sizing (see docs/performance.md). Sleeping notifications need no cache entry: they are
+  // replayed from their short history when they wake, so the cache only has to hold the busy ones.
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(1000),
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).default(40),
+  WORKER_MAX_CONCURRENT_ACTIVITIES: positiveInt.default(100),
+  WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: positiveInt.default(100),
+  WORKER_WORKFLOW_POLLERS: z.coerce.number().int().min(2).default(10),
+  WORKER_ACTIVITY_POLLERS: positiveInt.default(10),
   WEBHOOK_TIMEOUT: duration('10s'),
   DEFAULT_LOCALE: z.string().regex(LOCALE_PATTERN, 'expected a locale such as en or en-US').default('en'),
   FCM_SERVICE_ACCOUNT_FILE: z.string().optional(),
@@ -122,6 +130,14 @@ export interface Config {
     taskQueue: string;
     devServer: { port: number; uiPort: number; dbFile: string; cliPath?: string };
     shutdownGraceMs: number;
+    worker: {
+      maxCachedWorkflows: number;
+      maxConcurrentWorkflowTasks: number;
+      maxConcurrentActivities: number;
+      maxConcurrentLocalActivities: number;
+      workflowPollers: number;
+      activityPollers: number;
+    };
     /** A pre-built workflow bundle (production images); unset bundles the workflows at start-up. */
     workflowBundlePath?: string;
   };
@@ -205,6 +221,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         cliPath: e.TEMPORAL_CLI_PATH,
       },
       shutdownGraceMs: e.WORKER_SHUTDOWN_GRACE,
+      worker: {
+        maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
+        maxConcurrentWorkflowTasks: e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+        maxConcurrentActivities: e.WORKER_MAX_CONCURRENT_ACTIVITIES,
+        maxConcurrentLocalActivities: e.WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES,
+        workflowPollers: Math.min(e.WORKER_WORKFLOW_POLLERS, e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS),
+        activityPollers: Math.min(e.WORKER_ACTIVITY_POLLERS, e.WORKER_MAX_CONCURRENT_ACTIVITIES),
+      },
       workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,
     },
     policy: {

@@ -34,5 +34,11 @@ export async function createWorker({ config, db, log, connection, workflowBundle
       renderer: createRenderer(db, config.defaultLocale),
     }),
     shutdownGraceTime: config.temporal.shutdownGraceMs,
+    maxCachedWorkflows: config.temporal.worker.maxCachedWorkflows,
+    maxConcurrentWorkflowTaskExecutions: config.temporal.worker.maxConcurrentWorkflowTasks,
+    maxConcurrentActivityTaskExecutions: config.temporal.worker.maxConcurrentActivities,
+    maxConcurrentLocalActivityExecutions: config.temporal.worker.maxConcurrentLocalActivities,
+    workflowTaskPollerBehavior: { type: 'simple-maximum', maximum: config.temporal.worker.workflowPollers },
+    activityTaskPollerBehavior: { type: 'simple-maximum', maximum: config.temporal.worker.activityPollers },
   });
 }

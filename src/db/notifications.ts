@@ -37,23 +37,27 @@ export function initialRow(input: NotificationInput): NewNotification {
 
 /**
  * Records an accepted notification — its row and its first transition, SCHEDULED(accepted) — and
- * marks the pending notifications it replaces. One transaction under a per-user lock, so of two
- * concurrent creates the later one always sees (and replaces) the earlier: never two survivors.
+ * marks the pending notifications it replaces. A notification that can replace others takes a
+ * per-user lock first, so of two concurrent creates the later one always sees (and replaces) the
+ * earlier: never two survivors. (One that replaces nothing needs no lock: whichever order it lands in
+ * relative to a replacing one is an order the two requests could have arrived in.)
  * Undefined when the idempotency key exists already (a concurrent duplicate committed first).
  */
 export async function acceptNotification(db: Database, input: NotificationInput, replaceWindowMinutes: number) {
+  const replaces = Boolean(input.collapseKey) || replaceWindowMinutes > 0;
   return db.transaction(async (tx) => {
-    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`herald:user:${input.userId}`}))`);
-    const row = initialRow(input);
-    if (!(await insertNotification(tx, { ...row, statusSeq: 1 }))) return undefined;
-    await tx.insert(notificationTransitions).values({
-      notificationId: input.notificationId,
-      seq: 1,
-      toStatus: 'SCHEDULED',
-      reason: 'accepted',
-      at: row.createdAt!,
-    });
-    return claimReplaced(tx, input, replaceWindowMinutes);
+    if (replaces) await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`herald:user:${input.userId}`}))`);
+    const [row] = await tx
+      .insert(notifications)
+      .values({ ...initialRow(input), statusSeq: 1 })
+      .onConflictDoNothing({ target: notifications.idempotencyKey })
+      .returning();
+    if (!row) return undefined;
+    const [accepted] = await tx
+      .insert(notificationTransitions)
+      .values({ notificationId: row.id, seq: 1, toStatus: 'SCHEDULED', reason: 'accepted', at: row.createdAt })
+      .returning();
+    return { row, accepted, replaced: replaces ? await claimReplaced(tx, input, replaceWindowMinutes) : [] };
   });
 }
 
@@ -116,21 +120,14 @@ export interface TransitionRecord {
 }
 
 /**
- * Writes one status change: the transition row and the notification's current status. Replaying the
- * same `seq` changes nothing, an older `seq` never overwrites a newer one, nor anything a terminal status.
+ * Writes one status change: the transition row and the notification's current status, in one
+ * statement (so without a transaction of its own). Replaying the same `seq` changes nothing, an older
+ * `seq` never overwrites a newer one, nor anything a terminal status. True when this call wrote the
+ * row; false when `seq` was already recorded (a retried attempt whose first try committed).
  */
-export async function applyTransition(db: Database, t: TransitionRecord): Promise<void> {
-  await db.transaction((tx) => writeTransition(tx, t));
-}
-
-/**
- * The body of `applyTransition`, for callers that already hold a transaction (the due-time decision
- * writes its verdict and spends throttle tokens atomically). True when this call wrote the row; false
- * when `seq` was already recorded (a retried attempt whose first try committed).
- */
-export async function writeTransition(tx: Executor, t: TransitionRecord): Promise<boolean> {
+export async function applyTransition(db: Executor, t: TransitionRecord): Promise<boolean> {
   const at = new Date(t.at);
-  const inserted = await tx
+  const insert = db
     .insert(notificationTransitions)
     .values({
       notificationId: t.notificationId,
@@ -142,10 +139,9 @@ export async function writeTransition(tx: Executor, t: TransitionRecord): Promis
       at,
     })
     .onConflictDoNothing()
-    .returning({ id: notificationTransitions.id });
-  if (inserted.length === 0) return false;
+    .returning({ notificationId: notificationTransitions.notificationId });
   const terminal = (TERMINAL_STATUSES as readonly string[]).includes(t.to);
-  await tx
+  const update = db
     .update(notifications)
     .set({
       status: t.to,
@@ -161,12 +157,22 @@ export async function writeTransition(tx: Executor, t: TransitionRecord): Promis
     })
     .where(
       and(
-        eq(notifications.id, t.notificationId),
+        // Only when the transition row is new: a retried write must not move the status again.
+        eq(notifications.id, sql`(select notification_id from inserted)`),
         lt(notifications.statusSeq, t.seq),
         notInArray(notifications.status, [...TERMINAL_STATUSES]),
       ),
     );
-  return true;
+  const result = await db.execute(
+    sql`with inserted as (${insert.getSQL()}), updated as (${update.getSQL()} returning 1) select count(*)::int as inserted from inserted`,
+  );
+  return rowsOf(result as unknown as Rows<{ inserted: number }>)[0].inserted === 1;
+}
+
+/** `execute` answers with the rows themselves (postgres.js) or wrapped in `rows` (PGlite). */
+type Rows<T> = T[] | { rows: T[] };
+function rowsOf<T>(result: Rows<T>): T[] {
+  return Array.isArray(result) ? result : result.rows;
 }
 
 /** The transition recorded at `seq`, if any. */

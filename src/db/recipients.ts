@@ -1,6 +1,7 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import {
   categorySettings,
+  notifications,
   settings,
   throttleBuckets,
   typeSettings,
@@ -77,6 +78,21 @@ export async function saveCategorySettings(db: Executor, category: string, quiet
 }
 
 const DELIVERY_SWITCH = 'delivery_enabled';
+
+/**
+ * What the due-time checks read, in one query: whether the notification was replaced, the recipient's
+ * preferences, its type's settings and the global delivery switch. Undefined if the notification is unknown.
+ */
+export async function dueTimeContext(db: Executor, ids: { notificationId: string; userId: string; type: string }) {
+  const [row] = await db
+    .select({ replacedBy: notifications.replacedBy, prefs: userPreferences, typeSettings, deliverySwitch: settings.value })
+    .from(notifications)
+    .leftJoin(userPreferences, eq(userPreferences.userId, ids.userId))
+    .leftJoin(typeSettings, eq(typeSettings.type, ids.type))
+    .leftJoin(settings, eq(settings.key, DELIVERY_SWITCH))
+    .where(eq(notifications.id, ids.notificationId));
+  return row && { ...row, deliveryEnabled: row.deliverySwitch !== false };
+}
 
 export async function deliveryEnabled(db: Executor): Promise<boolean> {
   const [row] = await db.select().from(settings).where(eq(settings.key, DELIVERY_SWITCH));

@@ -8,6 +8,7 @@ import { notificationIdFor } from '../ids';
 import type { TemporalGateway } from '../temporal/gateway';
 import { requestFingerprint, type CreateNotificationRequest } from './request';
 import { TemplateNotFoundError, type Renderer } from './templates';
+import { detailOf, type NotificationDetail } from './view';
 
 export interface CreateDeps {
   db: Database;
@@ -49,7 +50,7 @@ export async function createNotification(
   deps: CreateDeps,
   request: CreateNotificationRequest,
   idempotencyKey: string,
-): Promise<{ id: string; replay: boolean; replaced: string[] }> {
+): Promise<{ id: string; replay: boolean; replaced: string[]; detail?: NotificationDetail }> {
   const { db, temporal, log } = deps;
   const fingerprint = requestFingerprint(request);
   const id = notificationIdFor(idempotencyKey);
@@ -75,8 +76,8 @@ export async function createNotification(
 
   await checkSendable(deps, input);
   const replaceWindow = (await findTypeSettings(db, input.type))?.replaceWindowMinutes ?? 0;
-  const replaced = await acceptNotification(db, input, replaceWindow);
-  if (!replaced) {
+  const accepted = await acceptNotification(db, input, replaceWindow);
+  if (!accepted) {
     // A concurrent request with the same key committed first; this one waited on the unique key.
     const winner = await findByIdempotencyKey(db, idempotencyKey);
     if (!winner) throw new Error(`idempotency key conflict without a row for ${id}`);
@@ -88,12 +89,14 @@ export async function createNotification(
     throw apiError(409, 'idempotency_key_reused', 'a notification with this idempotency key has already run');
   }
   // The older workflows end CANCELLED(replaced) now rather than at their due time.
+  const { replaced } = accepted;
   await Promise.all(
     replaced.map((oldId) =>
       temporal.supersede(oldId, id).catch((err) => log.warn({ err, notificationId: oldId }, 'supersede signal failed; the due-time check will catch it')),
     ),
   );
-  return { id, replay: false, replaced };
+  // What was accepted, without reading it back.
+  return { id, replay: false, replaced, detail: detailOf(accepted.row, { transitions: [accepted.accepted], attempts: [] }) };
 }
 
 /** The answer to a repeated key: the same notification, or 409 when the body differs. */

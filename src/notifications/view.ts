@@ -30,7 +30,12 @@ export function notificationView(row: NotificationRow) {
 export async function notificationDetail(db: Database, id: string) {
   const row = await findNotification(db, id);
   if (!row) return undefined;
-  const { transitions, attempts } = await notificationHistory(db, id);
+  return detailOf(row, await notificationHistory(db, id));
+}
+
+type History = Awaited<ReturnType<typeof notificationHistory>>;
+
+export function detailOf(row: NotificationRow, { transitions, attempts }: History) {
   return {
     ...notificationView(row),
     transitions: transitions.map((t) => ({

@@ -56,8 +56,8 @@ export function notificationRoutes(deps: CreateDeps): Router {
 
   router.post('/', async (req, res) => {
     const body = parse(createNotificationSchema, req.body);
-    const { id, replay, replaced } = await createNotification(deps, body, idempotencyKeyOf(req, body));
-    const detail = await notificationDetail(deps.db, id);
+    const { id, replay, replaced, detail: accepted } = await createNotification(deps, body, idempotencyKeyOf(req, body));
+    const detail = accepted ?? (await notificationDetail(deps.db, id));
     if (replay) res.set('Idempotency-Replay', 'true');
     res.status(replay ? 200 : 202).location(`/v1/notifications/${id}`).json({ ...detail, replaced });
   });
