@@ -3,8 +3,9 @@
 //
 //   npx tsx scripts/export-replay-histories.ts
 //
-// Run it only after an intentional workflow change that is guarded with patched(); commit the new
-// files under new names and keep the old ones, so sleeping runs of every version keep replaying.
+// Fixtures go to test/fixtures/histories/<version>/, the version of the workflow type the API starts.
+// Run it only after an intentional workflow change (guarded with patched(), or a new workflow type);
+// keep every earlier version's files as they were recorded, so sleeping runs of every version replay.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -12,10 +13,12 @@ import { resolveTemporalBinary } from '../src/temporal/binary';
 import globalSetup from '../test/setup/global-setup';
 import globalTeardown from '../test/setup/global-teardown';
 import { client, inSeconds, statusesOf } from '../test/setup/scenario';
-import { startTestStack } from '../test/setup/stack';
+import { startTestStack, type TestStack } from '../test/setup/stack';
 import { startWebhookReceiver } from '../test/setup/webhook-receiver';
 
-const OUT_DIR = path.resolve(__dirname, '..', 'test', 'fixtures', 'histories');
+/** The workflow version new notifications start with: `notificationWorkflowV2`. */
+const CURRENT_VERSION = 'v2';
+const OUT_DIR = path.resolve(__dirname, '..', 'test', 'fixtures', 'histories', CURRENT_VERSION);
 
 type Api = ReturnType<typeof client>;
 type Detail = Awaited<ReturnType<Api['waitFor']>>;
@@ -35,7 +38,7 @@ const webhook = (userId: string, extra: Record<string, unknown> = {}) => ({
 });
 
 /** Each scenario returns the id of the workflow whose history becomes `<name>.json`. */
-const SCENARIOS: Record<string, (api: Api) => Promise<string>> = {
+const SCENARIOS: Record<string, (api: Api, stack: TestStack) => Promise<string>> = {
   async delivered(api) {
     const created = await api.create(webhook('replay-delivered', { scheduledAt: inSeconds(1) }), 'replay-delivered');
     expectPath('delivered', await api.waitFor(created.body.id, 'DELIVERED'), ['SCHEDULED(accepted)', 'SENDING', 'DELIVERED']);
@@ -79,6 +82,38 @@ const SCENARIOS: Record<string, (api: Api) => Promise<string>> = {
     expectPath('deferred', detail, ['SCHEDULED(accepted)', 'DEFERRED(delivery_off)', 'SENDING', 'DELIVERED']);
     return created.body.id;
   },
+
+  async 'deferred-changed'(api) {
+    await api.put('/v1/types/replay-held-2', { deliveryEnabled: false });
+    const created = await api.create(webhook('replay-deferred-changed', { type: 'replay-held-2' }), 'replay-deferred-changed');
+    await api.waitFor(created.body.id, 'DEFERRED');
+    await api.patch(created.body.id, { content: { title: 'Changed while held', body: 'new text' } });
+    await api.put('/v1/types/replay-held-2', { deliveryEnabled: true });
+    const detail = await api.waitFor(created.body.id, 'DELIVERED');
+    expectPath('deferred-changed', detail, ['SCHEDULED(accepted)', 'DEFERRED(delivery_off)', 'DEFERRED(delivery_off)', 'SENDING', 'DELIVERED']);
+    return created.body.id;
+  },
+
+  async 'workflow-cancelled'(api, stack) {
+    const created = await api.create(webhook('replay-workflow-cancelled', { scheduledAt: inSeconds(3600) }), 'replay-workflow-cancelled');
+    await stack.temporal.client.workflow.getHandle(created.body.id).cancel();
+    expectPath('workflow-cancelled', await api.waitFor(created.body.id, 'CANCELLED'), ['SCHEDULED(accepted)', 'CANCELLED(requested)']);
+    return created.body.id;
+  },
+
+  async failed(api) {
+    // A recipient with no webhook registered: nothing can be delivered, which ends FAILED at once.
+    const created = await api.create(webhook('replay-no-target'), 'replay-failed');
+    expectPath('failed', await api.waitFor(created.body.id, 'FAILED'), ['SCHEDULED(accepted)', 'SENDING', 'FAILED(no_deliverable_target)']);
+    return created.body.id;
+  },
+
+  async expired(api) {
+    await api.put('/v1/types/replay-held-3', { deliveryEnabled: false });
+    const created = await api.create(webhook('replay-expired', { type: 'replay-held-3', expiresAt: inSeconds(2) }), 'replay-expired');
+    expectPath('expired', await api.waitFor(created.body.id, 'EXPIRED'), ['SCHEDULED(accepted)', 'DEFERRED(delivery_off)', 'EXPIRED(expired)']);
+    return created.body.id;
+  },
 };
 
 async function main() {
@@ -96,8 +131,9 @@ async function main() {
     for (const [name, run] of Object.entries(SCENARIOS).filter(([n]) => wanted.length === 0 || wanted.includes(n))) {
       const userId = `replay-${name}`;
       await api.registerWebhook(userId, `${receiver.url}/${userId}`);
-      const workflowId = await run(api);
-      await stack.temporal.client.workflow.getHandle(workflowId).result(); // export closed runs only
+      const workflowId = await run(api, stack);
+      // Export closed runs only (a run cancelled through Temporal closes with an error).
+      await stack.temporal.client.workflow.getHandle(workflowId).result().catch(() => undefined);
       const json = execFileSync(
         temporal,
         ['workflow', 'show', '-w', workflowId, '-o', 'json', '--address', address, '--namespace', 'default'],

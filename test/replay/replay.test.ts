@@ -17,8 +17,10 @@ import { installTemporalLogging } from '../../src/temporal/logging';
  * by every version still replay. A failure here after an unguarded change is the test doing its job.
  */
 const FIXTURES = path.resolve(__dirname, '..', 'fixtures', 'histories');
+/** `v1/delivered.json`, …: one folder per workflow version, each still replayed by the current code. */
 const fixtures = fs
   .readdirSync(FIXTURES)
+  .flatMap((version) => fs.readdirSync(path.join(FIXTURES, version)).map((f) => `${version}/${f}`))
   .filter((f) => f.endsWith('.json'))
   .sort();
 const load = (file: string): unknown => JSON.parse(fs.readFileSync(path.join(FIXTURES, file), 'utf8'));
@@ -27,8 +29,12 @@ const workflowBundle = () => ({ codePath: process.env.TEST_WORKFLOW_BUNDLE! });
 describe('replaying committed workflow histories', () => {
   beforeAll(() => installTemporalLogging(createLogger(process.env.TEST_LOG_LEVEL ?? 'error', 'test')));
 
-  test('the four lifecycle paths have a fixture', () => {
-    expect(fixtures).toEqual(expect.arrayContaining(['cancelled.json', 'changed.json', 'deferred.json', 'delivered.json', 'replaced.json']));
+  test('every lifecycle path has a fixture, for runs started by either workflow version', () => {
+    const paths = ['cancelled', 'changed', 'deferred', 'delivered', 'replaced'];
+    expect(fixtures).toEqual(expect.arrayContaining(paths.map((p) => `v1/${p}.json`)));
+    expect(fixtures).toEqual(
+      expect.arrayContaining([...paths, 'deferred-changed', 'workflow-cancelled', 'failed', 'expired'].map((p) => `v2/${p}.json`)),
+    );
   });
 
   test('every history replays against the current workflow code', async () => {
@@ -41,8 +47,8 @@ describe('replaying committed workflow histories', () => {
   });
 
   test('the replay check can fail: a workflow that calls a different activity first is refused', async () => {
-    // A stand-in for an unguarded change before the first sleep: it schedules evaluateDueChecks
-    // where every recorded history starts with recordAccepted.
+    // A stand-in for an unguarded change before the first sleep: it schedules evaluateDueChecks where
+    // the first version's history starts with recordAccepted and the second's with its sleep timer.
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'herald-changed-workflow-'));
     try {
       fs.writeFileSync(
@@ -52,7 +58,8 @@ describe('replaying committed workflow histories', () => {
          exports.notificationWorkflow = async (input) => {
            await evaluateDueChecks({ notificationId: input.notificationId });
            return { status: 'DELIVERED', targets: [] };
-         };`,
+         };
+         exports.notificationWorkflowV2 = exports.notificationWorkflow;`,
       );
       const { code } = await bundleWorkflowCode({
         workflowsPath: path.join(dir, 'workflows.js'),
@@ -63,10 +70,12 @@ describe('replaying committed workflow histories', () => {
         }),
         logger: { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: console.error },
       });
-      const replay = Worker.runReplayHistory({ workflowBundle: { code } }, load('delivered.json'), 'delivered.json');
-      const error = await replay.then(() => undefined, (err: unknown) => err);
-      expect(error).toBeInstanceOf(DeterminismViolationError);
-      expect((error as Error).message).toMatch(/nondeterminism/i);
+      for (const fixture of ['v1/delivered.json', 'v2/delivered.json']) {
+        const replay = Worker.runReplayHistory({ workflowBundle: { code } }, load(fixture), fixture);
+        const error = await replay.then(() => undefined, (err: unknown) => err);
+        expect(error).toBeInstanceOf(DeterminismViolationError);
+        expect((error as Error).message).toMatch(/nondeterminism/i);
+      }
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
