@@ -35,6 +35,7 @@ describe.each(DATABASES)('idempotent create on %s', (database) => {
   const rowsWithKey = (key: string) => stack.database.db.select().from(notifications).where(eq(notifications.idempotencyKey, key));
   const rowsOfUser = (user: string) => stack.database.db.select().from(notifications).where(eq(notifications.userId, user));
   const postsFor = (id: string) => receiver.received.filter((r) => r.headers['webhook-id'] === id);
+  const showRuns = (runs: Array<{ runId: string; status: { name: string } }>) => `[${runs.map((r) => `${r.runId} ${r.status.name}`).join(', ')}]`;
   async function runsOf(workflowId: string) {
     const runs = [];
     for await (const wf of stack.temporal.client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) runs.push(wf);
@@ -45,6 +46,7 @@ describe.each(DATABASES)('idempotent create on %s', (database) => {
     const rows = await eventually(
       () => rowsWithKey(key),
       (r) => r.length === 1 && r[0].statusSeq >= 1,
+      { what: `one row for key ${key} with SCHEDULED(accepted) recorded`, show: (r) => `${r.length} row(s), statusSeq ${r.map((x) => x.statusSeq)}` },
     );
     expect(rows).toHaveLength(1);
     return rows[0];
@@ -68,10 +70,12 @@ describe.each(DATABASES)('idempotent create on %s', (database) => {
     await eventually(
       () => handle.describe().then((d) => d.status.name),
       (s) => s === 'COMPLETED',
+      { what: `the run of ${id} to close COMPLETED` },
     );
     const runs = await eventually(
       () => runsOf(id),
       (r) => r.length > 0 && r.every((run) => run.status.name === 'COMPLETED'),
+      { what: `the visibility listing of ${id} to show only COMPLETED runs`, show: showRuns },
     );
     expect(runs).toHaveLength(1);
     expect(await rowsWithKey(key)).toHaveLength(1);
@@ -198,6 +202,7 @@ describe.each(DATABASES)('idempotent create on %s', (database) => {
     await eventually(
       () => handle.describe().then((d) => d.status.name),
       (s) => s === 'COMPLETED',
+      { what: `the run of ${id} to close COMPLETED` },
     );
     await stack.temporal.client.workflowService.deleteWorkflowExecution({
       namespace: stack.config.temporal.namespace,
@@ -210,11 +215,12 @@ describe.each(DATABASES)('idempotent create on %s', (database) => {
         (err) => err instanceof WorkflowNotFoundError,
       );
     // The server deletes asynchronously, after the run's close has reached visibility: this can take a while.
-    expect(await eventually(notFound, (gone) => gone, 100_000)).toBe(true);
+    expect(await eventually(notFound, (gone) => gone, { what: `Temporal to delete the closed run of ${id}`, timeoutMs: 100_000 })).toBe(true);
     expect(
       await eventually(
         () => runsOf(id),
         (r) => r.length === 0,
+        { what: `the visibility listing to drop ${id}`, show: showRuns },
       ),
     ).toHaveLength(0);
     console.log(`${database}: Temporal took ${((Date.now() - deleteRequested) / 1000).toFixed(1)} s to delete the closed run`);

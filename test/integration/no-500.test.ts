@@ -1,4 +1,4 @@
-import { call, eventually, type ApiResponse } from '../setup/http';
+import { call, type ApiResponse } from '../setup/http';
 import { client, inSeconds } from '../setup/scenario';
 import { startTestStack, type TestStack } from '../setup/stack';
 
@@ -239,7 +239,7 @@ describe('no input to any endpoint yields a 500; every 4xx body names the proble
     const created = await Promise.all(Array.from({ length: needed }, () => api.create(validCreate())));
     pending.push(...created.map((c) => c.body.id));
     // Wait until each workflow has recorded its acceptance and is asleep (see the report on PATCH straight after create).
-    await Promise.all(pending.map((id) => eventually(() => api.get(id), (r) => r.body.transitions?.length > 0)));
+    await Promise.all(pending.map((id) => api.waitUntil(id, (detail) => detail.transitions.length > 0, 'to record SCHEDULED(accepted)', 60_000)));
     await new Promise((r) => setTimeout(r, 1000));
   }, 120_000);
   afterAll(() => stack?.stop());

@@ -3,8 +3,9 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { call, eventually } from '../setup/http';
+import { call } from '../setup/http';
 import { freePort } from '../setup/net';
+import { client } from '../setup/scenario';
 import { startWebhookReceiver, type WebhookReceiver } from '../setup/webhook-receiver';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -81,11 +82,8 @@ describe('the embedded default across a restart', () => {
     expect(receiver.received).toHaveLength(0);
 
     running = await startService(env);
-    const done = await eventually(
-      () => call(api, 'GET', `/v1/notifications/${created.body.id}`),
-      (r) => r.body.status === 'DELIVERED',
-    );
-    expect(done.body.status).toBe('DELIVERED');
+    const done = await client({ url: api }).waitFor(created.body.id, 'DELIVERED', 'FAILED');
+    expect(done.status).toBe('DELIVERED');
     await new Promise((r) => setTimeout(r, 2000));
     expect(receiver.received).toHaveLength(1);
     expect(JSON.parse(receiver.received[0].body).data.body).toBe('still here');

@@ -1,5 +1,6 @@
 import { verifyWebhook } from '../../src/channels/signature';
 import { call, eventually } from '../setup/http';
+import { client } from '../setup/scenario';
 import { DATABASES, startTestStack, type TestStack } from '../setup/stack';
 import { startWebhookReceiver, type WebhookReceiver } from '../setup/webhook-receiver';
 
@@ -9,11 +10,13 @@ describe.each(DATABASES)('a webhook notification end to end on %s', (database) =
   let stack: TestStack;
   let receiver: WebhookReceiver;
   let secret: string;
+  let api: ReturnType<typeof client>;
   const userId = `user-${database}`;
 
   beforeAll(async () => {
     stack = await startTestStack({ database, env: { RETRY_WEBHOOK_INITIAL_INTERVAL: '200ms' } });
     receiver = await startWebhookReceiver();
+    api = client(stack);
     const registered = await call(stack.url, 'POST', `/v1/users/${userId}/webhooks`, { body: { url: receiver.url } });
     expect(registered.status).toBe(201);
     secret = registered.body.secret;
@@ -26,11 +29,6 @@ describe.each(DATABASES)('a webhook notification end to end on %s', (database) =
 
   const create = (key: string, body: Record<string, unknown>) =>
     call(stack.url, 'POST', '/v1/notifications', { body, headers: { 'Idempotency-Key': key } });
-  const waitForStatus = (id: string, done: (s: string) => boolean) =>
-    eventually(
-      () => call(stack.url, 'GET', `/v1/notifications/${id}`),
-      (r) => done(r.body.status),
-    );
 
   test('sleeps until scheduledAt, then POSTs one correctly signed webhook and records DELIVERED', async () => {
     const scheduledAt = inSeconds(2);
@@ -46,10 +44,10 @@ describe.each(DATABASES)('a webhook notification end to end on %s', (database) =
     expect(created.body.status).toBe('SCHEDULED');
     const id = created.body.id;
 
-    const done = await waitForStatus(id, (s) => s === 'DELIVERED');
-    expect(done.body.status).toBe('DELIVERED');
-    expect(done.body.transitions.map((t: { to: string }) => t.to)).toEqual(['SCHEDULED', 'SENDING', 'DELIVERED']);
-    expect(done.body.attempts).toEqual([expect.objectContaining({ channel: 'webhook', outcome: 'delivered', httpStatus: 204 })]);
+    const done = await api.waitFor(id, 'DELIVERED');
+    expect(done.status).toBe('DELIVERED');
+    expect(done.transitions.map((t: { to: string }) => t.to)).toEqual(['SCHEDULED', 'SENDING', 'DELIVERED']);
+    expect(done.attempts).toEqual([expect.objectContaining({ channel: 'webhook', outcome: 'delivered', httpStatus: 204 })]);
 
     expect(receiver.received).toHaveLength(1);
     const [hook] = receiver.received;
@@ -82,6 +80,7 @@ describe.each(DATABASES)('a webhook notification end to end on %s', (database) =
         return found;
       },
       (found) => found.length === 1,
+      { what: `the visibility listing to show ${id} as DELIVERED for ${userId}` },
     );
     expect(listed).toEqual([id]);
   });
@@ -107,10 +106,10 @@ describe.each(DATABASES)('a webhook notification end to end on %s', (database) =
   test('a receiver error is retried by Temporal until the receiver accepts', async () => {
     receiver.respondWith({ status: 503 }, { status: 500 });
     const created = await create(`retry-${database}`, { userId, channels: ['webhook'], content: { body: 'retry me' } });
-    const done = await waitForStatus(created.body.id, (s) => s === 'DELIVERED');
-    expect(done.body.status).toBe('DELIVERED');
+    const done = await api.waitFor(created.body.id, 'DELIVERED');
+    expect(done.status).toBe('DELIVERED');
     expect(receiver.received).toHaveLength(3);
-    expect(done.body.attempts.map((a: { outcome: string; httpStatus: number }) => [a.outcome, a.httpStatus])).toEqual([
+    expect(done.attempts.map((a: { outcome: string; httpStatus: number }) => [a.outcome, a.httpStatus])).toEqual([
       ['retryable_error', 503],
       ['retryable_error', 500],
       ['delivered', 204],
@@ -124,13 +123,13 @@ describe.each(DATABASES)('a webhook notification end to end on %s', (database) =
       const goneUser = `gone-${database}`;
       await call(stack.url, 'POST', `/v1/users/${goneUser}/webhooks`, { body: { url: gone.url } });
       const first = await create(`gone-1-${database}`, { userId: goneUser, channels: ['webhook'], content: { body: 'x' } });
-      const failed = await waitForStatus(first.body.id, (s) => s === 'FAILED');
-      expect(failed.body.status).toBe('FAILED');
-      expect(failed.body.attempts).toEqual([expect.objectContaining({ outcome: 'permanent_error', errorCode: 'webhook_gone' })]);
+      const failed = await api.waitFor(first.body.id, 'FAILED', 'DELIVERED');
+      expect(failed.status).toBe('FAILED');
+      expect(failed.attempts).toEqual([expect.objectContaining({ outcome: 'permanent_error', errorCode: 'webhook_gone' })]);
 
       const second = await create(`gone-2-${database}`, { userId: goneUser, channels: ['webhook'], content: { body: 'y' } });
-      const skipped = await waitForStatus(second.body.id, (s) => s === 'FAILED');
-      expect(skipped.body.status).toBe('FAILED');
+      const skipped = await api.waitFor(second.body.id, 'FAILED', 'DELIVERED');
+      expect(skipped.status).toBe('FAILED');
       expect(gone.received).toHaveLength(1);
     } finally {
       await gone.close();

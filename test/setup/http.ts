@@ -28,11 +28,37 @@ export async function call<T = any>(
   return { status: response.status, headers: response.headers, body: body as T };
 }
 
-/** Polls `probe` until `done` holds or the time is up; returns the last value either way. */
-export async function eventually<T>(probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
+export interface EventuallyOptions<T> {
+  /** What is awaited, for the error message: "notification ntf_… to reach DELIVERED". */
+  what?: string;
+  timeoutMs?: number;
+  /** How the last value reads in the error message; JSON (shortened) by default. */
+  show?: (value: T) => string;
+}
+
+const shorten = (text: string, max = 2000) => (text.length > max ? `${text.slice(0, max)}…` : text);
+
+export function showValue(value: unknown): string {
+  if (typeof value === 'string') return shorten(value);
+  try {
+    return shorten(JSON.stringify(value) ?? String(value));
+  } catch {
+    return String(value);
+  }
+}
+
+/**
+ * Polls `probe` until `done` holds and returns that value; throws when the time is up, naming what
+ * was awaited and the last value seen, so a test can never pass by waiting for something that never happened.
+ */
+export async function eventually<T>(probe: () => Promise<T>, done: (value: T) => boolean, options: EventuallyOptions<T> = {}): Promise<T> {
+  const { what = 'a condition', timeoutMs = 30_000, show = showValue } = options;
   const deadline = Date.now() + timeoutMs;
   let value = await probe();
-  while (!done(value) && Date.now() < deadline) {
+  while (!done(value)) {
+    if (Date.now() >= deadline) {
+      throw new Error(`timed out after ${(timeoutMs / 1000).toFixed(1)} s waiting for ${what}; last seen: ${show(value)}`);
+    }
     await new Promise((r) => setTimeout(r, 200));
     value = await probe();
   }

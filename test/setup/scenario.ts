@@ -1,11 +1,19 @@
-import { call, eventually } from './http';
+import { call, eventually, showValue, type ApiResponse } from './http';
 import { startTestStack, type TestStack } from './stack';
 import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver';
 
 export const inSeconds = (s: number) => new Date(Date.now() + s * 1000).toISOString();
 
+/** A notification as a failure message should show it: status, reason and the transition log. */
+export function describeNotification(response: ApiResponse): string {
+  const detail = response.body;
+  if (response.status !== 200 || !Array.isArray(detail?.transitions)) return `HTTP ${response.status} ${showValue(detail)}`;
+  const live = detail.live ? `, live ${showValue(detail.live)}` : '';
+  return `${detail.status}(${detail.statusReason ?? ''}), transitions [${statusesOf(detail).join(', ')}]${live}`;
+}
+
 /** Small helpers that read like what a client of the API does. */
-export function client(stack: TestStack) {
+export function client(stack: Pick<TestStack, 'url'>) {
   let counter = 0;
   const api = {
     create: (body: Record<string, unknown>, key = `key-${Date.now()}-${++counter}-${Math.random()}`) =>
@@ -18,10 +26,21 @@ export function client(stack: TestStack) {
     list: (query: string) => call(stack.url, 'GET', `/v1/notifications?${query}`),
     targets: (userId: string) => call(stack.url, 'GET', `/v1/users/${userId}/targets`),
     registerWebhook: (userId: string, url: string) => call(stack.url, 'POST', `/v1/users/${userId}/webhooks`, { body: { url } }),
-    /** Waits until the notification reaches one of `statuses`; returns its last detail either way. */
-    async waitFor(id: string, ...statuses: string[]) {
-      const r = await eventually(() => api.get(id), (x) => statuses.includes(x.body.status), 30_000);
+    /**
+     * Waits until the notification's detail satisfies `done` and returns it; throws on timeout with
+     * `what` and the last status and transitions seen.
+     */
+    async waitUntil(id: string, done: (detail: any) => boolean, what: string, timeoutMs = 30_000) {
+      const r = await eventually(
+        () => api.get(id),
+        (x) => x.status === 200 && done(x.body),
+        { what: `notification ${id} ${what}`, timeoutMs, show: describeNotification },
+      );
       return r.body;
+    },
+    /** Waits until the notification reaches one of `statuses` and returns its detail; throws if it does not within 30 s. */
+    waitFor(id: string, ...statuses: string[]) {
+      return api.waitUntil(id, (detail) => statuses.includes(detail.status), `to reach ${statuses.join(' or ')}`);
     },
   };
   return api;
