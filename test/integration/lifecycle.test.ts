@@ -72,8 +72,12 @@ describe('notification lifecycle on a real Temporal dev server', () => {
     test('the reschedule signal works for operators too', async () => {
       const userId = await w.recipient();
       const created = await w.api.create(webhook(userId, { scheduledAt: inSeconds(3600) }));
-      await w.stack.temporal.client.workflow.getHandle(created.body.id).signal(rescheduleSignal, inSeconds(1));
-      await w.api.waitFor(created.body.id, 'DELIVERED');
+      const newTime = inSeconds(1);
+      await w.stack.temporal.client.workflow.getHandle(created.body.id).signal(rescheduleSignal, newTime);
+      const done = await w.api.waitFor(created.body.id, 'DELIVERED', 'FAILED', 'CANCELLED', 'EXPIRED');
+      expect(statusesOf(done)).toEqual(['SCHEDULED(accepted)', 'SCHEDULED(rescheduled)', 'SENDING', 'DELIVERED']);
+      expect(done.scheduledAt).toBe(newTime);
+      expect(deliveriesTo(userId)).toHaveLength(1);
     });
 
     test('PATCH after delivery is too late, and a PATCH with nothing to change is refused', async () => {
@@ -203,7 +207,10 @@ describe('notification lifecycle on a real Temporal dev server', () => {
         await w.api.put('/v1/categories/security', { quietHours: 'bypass' });
         await w.api.put(`/v1/users/${userId}/preferences`, { timeZone: 'UTC', quietHours: quietNow });
         const created = await w.api.create(webhook(userId, { category: 'security' }));
-        await w.api.waitFor(created.body.id, 'DELIVERED');
+        const done = await w.api.waitFor(created.body.id, 'DELIVERED', 'DEFERRED', 'CANCELLED', 'FAILED');
+        // Sent straight away: never held for the quiet window.
+        expect(statusesOf(done)).toEqual(['SCHEDULED(accepted)', 'SENDING', 'DELIVERED']);
+        expect(deliveriesTo(userId)).toHaveLength(1);
       });
     });
   });
