@@ -4,6 +4,7 @@ import type { RetrySettings } from '../src/config';
 import type { Database } from '../src/db';
 import { activeTargets, disableTarget, findTarget } from '../src/db/targets';
 import { recordAttempt } from '../src/db/attempts';
+import { applyTransition } from '../src/db/notifications';
 import { ChannelError, targetHint, type ChannelAdapter } from '../src/channels/types';
 import { safeError, type Logger } from '../src/logger';
 import { TemplateNotFoundError, type Renderer } from '../src/notifications/templates';
@@ -37,12 +38,20 @@ export interface SendInput {
   metadata?: Metadata;
   content: Content;
   targetId: string;
+  /**
+   * Set when this is the notification's only target: a delivery then also records DELIVERED under
+   * this transition number, in the same write as the attempt log, so the workflow needs no further
+   * database step. Anything else (a failure, a skip) is left for the workflow to record.
+   */
+  recordDeliveredAs?: number;
 }
 
 export interface SendOutput {
   outcome: 'delivered' | 'skipped';
   providerMessageId?: string;
   reason?: string;
+  /** DELIVERED is in Postgres already (see `recordDeliveredAs`). */
+  recorded?: boolean;
 }
 
 export function createDeliveryActivities({ db, adapters, retry, renderer, log }: DeliveryDeps) {
@@ -102,11 +111,30 @@ export function createDeliveryActivities({ db, adapters, retry, renderer, log }:
         details: [{ kind: failure.kind, httpStatus: failure.extra.httpStatus }],
       });
     }
-    // The provider has it. A failing attempt-log write must not turn that into a retry (a second send).
-    await recordAttempt(db, { ...attempt, outcome: 'delivered', ...receipt }).catch((err) =>
-      log.error({ notificationId: input.notificationId, channel, target: attempt.targetHint, err: safeError(err) }, 'sent, but the attempt log write failed'),
-    );
-    return { outcome: 'delivered', providerMessageId: receipt.providerMessageId };
+    // The provider has it. A failing write must not turn that into a retry (a second send): the
+    // workflow records the outcome itself when `recorded` is not set.
+    const delivered = { ...attempt, outcome: 'delivered', ...receipt };
+    const outcome = input.recordDeliveredAs;
+    const recorded = await (outcome === undefined
+      ? recordAttempt(db, delivered).then(() => false)
+      : db.transaction(async (tx) => {
+          await recordAttempt(tx, delivered);
+          await applyTransition(tx, {
+            notificationId: input.notificationId,
+            seq: outcome,
+            from: 'SENDING',
+            to: 'DELIVERED',
+            details: { delivered: 1, targets: 1 },
+            at: new Date().toISOString(),
+          });
+          return true;
+        })
+    )
+      .catch((err) => {
+        log.error({ notificationId: input.notificationId, channel, target: attempt.targetHint, err: safeError(err) }, 'sent, but the attempt log write failed');
+        return false;
+      });
+    return { outcome: 'delivered', providerMessageId: receipt.providerMessageId, ...(recorded ? { recorded } : {}) };
   }
 
   return {

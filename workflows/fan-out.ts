@@ -39,14 +39,20 @@ function failureOf(err: unknown): { errorType: string; message: string } {
  * Sends to the planned targets, following the notification's routing: `all` fans out at once;
  * `fallback` tries channels in the given order and stops at the first one that delivers.
  * `onResult` sees each result as it lands, so the status query can show progress.
+ * With `deliveredSeq`, a notification with a single target has its send activity record DELIVERED
+ * under that number (`recorded` says it did), which saves the workflow a database step.
  */
 export async function sendPlanned(
   input: NotificationInput & { content: Content },
   plan: DeliveryPlan,
   onResult: (result: TargetResult) => void,
-): Promise<TargetResult[]> {
+  deliveredSeq?: number,
+): Promise<{ results: TargetResult[]; recorded: boolean }> {
   plan.unavailable.forEach(onResult);
   const results: TargetResult[] = [...plan.unavailable];
+  const single = plan.targets.length === 1 && plan.unavailable.length === 0;
+  const recordDeliveredAs = single ? deliveredSeq : undefined;
+  let recorded = false;
 
   const sendAll = async (targets: PlannedTarget[]) => {
     const settled = await Promise.allSettled(
@@ -59,10 +65,12 @@ export async function sendPlanned(
           metadata: input.metadata,
           content: input.content,
           targetId: t.targetId,
+          ...(recordDeliveredAs !== undefined ? { recordDeliveredAs } : {}),
         }),
       ),
     );
     return settled.map((s, i): TargetResult => {
+      if (s.status === 'fulfilled' && s.value.recorded) recorded = true;
       const base = { channel: targets[i].channel, targetId: targets[i].targetId, target: targets[i].target };
       const result: TargetResult =
         s.status === 'fulfilled'
@@ -82,7 +90,7 @@ export async function sendPlanned(
       if (batch.some((r) => r.outcome === 'delivered')) break;
     }
   }
-  return results;
+  return { results, recorded };
 }
 
 /** DELIVERED when any target took it, FAILED otherwise, with the reason an operator needs. */

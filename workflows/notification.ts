@@ -30,10 +30,10 @@ const nonCancellable = <T>(fn: () => Promise<T>) => CancellationScope.nonCancell
 
 /**
  * One notification, from its due time to a terminal state. The API has already recorded it as
- * SCHEDULED(accepted); this run sleeps, decides at the due time in one local activity, sends with one
- * activity per target and records the outcome in one more. The search attribute NotificationStatus
- * follows the states a notification waits or ends in (SCHEDULED, DEFERRED, terminal); SENDING is
- * brief and lives in Postgres only, which keeps a delivered notification at six Temporal actions.
+ * SCHEDULED(accepted); this run sleeps, decides at the due time in one local activity, and sends with
+ * one activity per target. A single-target delivery is recorded by its send activity; any other
+ * outcome by one more local activity. Every recorded status is mirrored in the NotificationStatus
+ * search attribute, so operators can filter on it (SENDING included).
  */
 export async function notificationWorkflowV2(input: NotificationInput): Promise<NotificationResult> {
   const { resume } = input;
@@ -49,19 +49,17 @@ export async function notificationWorkflowV2(input: NotificationInput): Promise<
     inbox: [],
     cancelling: false,
   };
-  let indexedStatus: NotificationStatus = s.status;
   installHandlers(input, s);
 
-  /** Adopts a recorded status; the search attributes follow when a waiting or final state or the due time changes. */
+  /** Adopts a recorded status; the search attributes follow when the status or the due time changes (one upsert). */
   function adopt(to: NotificationStatus, reason: string | undefined, scheduledAt?: string) {
+    const statusChanged = to !== s.status;
     Object.assign(s, { status: to, reason });
-    const indexed = to === 'SENDING' ? indexedStatus : to;
-    if (indexed === indexedStatus && !scheduledAt) return;
+    if (!statusChanged && !scheduledAt) return;
     upsertSearchAttributes([
-      ...(indexed !== indexedStatus ? [{ key: NotificationStatusKey, value: indexed }] : []),
+      ...(statusChanged ? [{ key: NotificationStatusKey, value: to }] : []),
       ...(scheduledAt ? [{ key: ScheduledAtKey, value: new Date(scheduledAt) }] : []),
     ]);
-    indexedStatus = indexed;
   }
 
   /** Writes a transition to Postgres (never interrupted halfway), then adopts it. */
@@ -197,9 +195,13 @@ export async function notificationWorkflowV2(input: NotificationInput): Promise<
   // the recorded outcome runs to its end.
   const plan = sending.plan;
   return nonCancellable(async () => {
-    const results = await sendPlanned({ ...input, content: s.content }, plan, (r) => s.targets.push(r));
+    const deliveredSeq = s.seq + 1;
+    const { results, recorded } = await sendPlanned({ ...input, content: s.content }, plan, (r) => s.targets.push(r), deliveredSeq);
     const outcome = outcomeOf(results);
-    await record(outcome.to, outcome.reason, outcome.details);
+    if (recorded) {
+      s.seq = deliveredSeq;
+      adopt(outcome.to, outcome.reason);
+    } else await record(outcome.to, outcome.reason, outcome.details);
     return finish();
   });
 }
