@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Finds or builds the `temporal` CLI (which embeds the dev server) and prints its absolute path on
-# stdout; progress goes to stderr. Order (DESIGN.md §8): $TEMPORAL_CLI_PATH, `temporal` on PATH, a
+# stdout; progress goes to stderr. Order: $TEMPORAL_CLI_PATH, `temporal` on PATH, a
 # project-local build under .tools/bin, and a fresh `go install` of the pinned version into it.
 # Idempotent: once .tools/bin/temporal exists, later runs only check it.
 set -euo pipefail

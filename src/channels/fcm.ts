@@ -104,11 +104,11 @@ function untilAborted<T>(pending: Promise<T>, signal: AbortSignal | undefined): 
 
 type Rule = { kind: FailureKind; code: string; disableTarget?: boolean };
 
-/** DESIGN.md §5, keyed by firebase-admin's error codes. */
+/** The channel error rules (README, Channels), keyed by firebase-admin's error codes. */
 const RULES: Record<string, Rule> = {
   'messaging/registration-token-not-registered': { kind: 'permanent', code: 'fcm_token_unregistered', disableTarget: true },
   'messaging/invalid-registration-token': { kind: 'permanent', code: 'fcm_invalid_token', disableTarget: true },
-  // FCM answers INVALID_ARGUMENT for a malformed token too, hence the disable (DESIGN.md); a malformed payload
+  // FCM answers INVALID_ARGUMENT for a malformed token too, hence the disable; a malformed payload
   // that firebase-admin can see locally never gets here (fcm_invalid_message above).
   'messaging/invalid-argument': { kind: 'permanent', code: 'fcm_invalid_argument', disableTarget: true },
   'messaging/invalid-package-name': { kind: 'permanent', code: 'fcm_invalid_token', disableTarget: true },

@@ -40,7 +40,7 @@ export interface ChannelAdapter {
 }
 
 /**
- * How a provider failure must be handled (DESIGN.md §5):
+ * How a provider failure must be handled:
  * - `permanent`: no retry; `disableTarget` says whether the target is gone for good;
  * - `retryable`: Temporal retries, after `retryAfterMs` when the provider said when to come back;
  * - `configuration`: our credentials or setup are wrong; no retry, logged loudly.
