@@ -1,0 +1,193 @@
+// Herald as it runs for real: child processes of this working tree, on PGlite (one process, API and
+// worker together, as `npm start`) or on PostgreSQL (API and worker apart, as in production).
+import type { Client } from '@temporalio/client';
+import { loadConfig } from '../../src/config';
+import { assertChildrenAlive, spawnNodeEntry, type Child } from './children';
+import { freePort } from './ports';
+import type { BenchSystem } from './system';
+import { terminateWorkflows, waitForPollers } from './temporal';
+import { mapLimit, waitUntil } from './timing';
+
+export type HeraldDb = 'pglite' | 'postgres';
+
+export interface HeraldOptions {
+  db: HeraldDb;
+  client: Client;
+  temporalAddress: string;
+  taskQueue: string;
+  sinkUrl: string;
+  repoRoot: string;
+  /** Herald's DATA_DIR (PGlite files, generated VAPID keys) lives here. */
+  dataDir: string;
+  logDir: string;
+  /** PostgreSQL only: the scratch database both processes share. */
+  databaseUrl?: string;
+  /** PostgreSQL only: a prebuilt workflow bundle, so the worker starts without webpack. */
+  workflowBundle?: string;
+}
+
+export interface HeraldSystem extends BenchSystem {
+  apiUrl: string;
+  stop(): Promise<void>;
+}
+
+/** Herald's own settings: none may leak in from the caller's shell, so Herald runs on its defaults. */
+const HERALD_SETTING =
+  /^(NODE_ENV|LOG_LEVEL|HOST|PORT|DATA_DIR|DATABASE_.*|API_KEYS|TEMPORAL_.*|WORKFLOW_BUNDLE_PATH|WORKER_.*|WEBHOOK_TIMEOUT|DEFAULT_LOCALE|FCM_.*|VAPID_.*|WEB_PUSH_.*|TELEGRAM_.*|ACTIVE_WINDOW_MINUTES|DELIVERY_OFF_RECHECK|THROTTLE_.*|RETRY_.*)$/;
+
+/** The throttle allows a burst of 20 per user by default; a bench burst gives a user at most this many. */
+const MAX_PER_USER_PER_BURST = 10;
+/** Open-loop items are never due during the run, so they need no recipient with a webhook. */
+const OPEN_LOOP_USER = 'bench-open-loop';
+
+export async function startHerald(o: HeraldOptions): Promise<HeraldSystem> {
+  const port = await freePort();
+  const apiUrl = `http://127.0.0.1:${port}`;
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !HERALD_SETTING.test(name)));
+  const env = {
+    ...inherited,
+    NODE_ENV: 'development',
+    LOG_LEVEL: 'warn',
+    PORT: String(port),
+    DATA_DIR: o.dataDir,
+    TEMPORAL_ADDRESS: o.temporalAddress,
+    TEMPORAL_TASK_QUEUE: o.taskQueue,
+    ...(o.databaseUrl ? { DATABASE_URL: o.databaseUrl } : {}),
+  };
+  const spawnOptions = { cwd: o.repoRoot, logDir: o.logDir };
+  const children: Child[] = [];
+  const waitForApi = () =>
+    waitUntil(
+      `Herald's API at ${apiUrl}/readyz`,
+      async () => {
+        assertChildrenAlive();
+        const response = await fetch(`${apiUrl}/readyz`, { signal: AbortSignal.timeout(5_000) });
+        await response.body?.cancel();
+        return response.ok ? true : undefined;
+      },
+      // The PGlite process bundles the workflows with webpack before it listens: slow on 2 busy cores.
+      { timeoutMs: 300_000, intervalMs: 500 },
+    );
+
+  let processes: { role: string; pid: number }[];
+  if (o.db === 'pglite') {
+    const main = spawnNodeEntry('herald-pglite', 'src/main.ts', { ...spawnOptions, env });
+    children.push(main);
+    await waitForApi();
+    processes = [{ role: 'api+worker', pid: main.pid }];
+  } else {
+    if (!o.databaseUrl || !o.workflowBundle) throw new Error('Herald on PostgreSQL needs a database URL and a workflow bundle');
+    // The API first: it applies the migrations, and the worker then opens a database that is ready.
+    const api = spawnNodeEntry('herald-postgres-api', 'src/api-main.ts', { ...spawnOptions, env });
+    children.push(api);
+    await waitForApi();
+    const worker = spawnNodeEntry('herald-postgres-worker', 'src/worker-main.ts', {
+      ...spawnOptions,
+      env: { ...env, WORKFLOW_BUNDLE_PATH: o.workflowBundle },
+    });
+    children.push(worker);
+    processes = [
+      { role: 'api', pid: api.pid },
+      { role: 'worker', pid: worker.pid },
+    ];
+  }
+  await waitForPollers(o.client, o.taskQueue, 300_000, assertChildrenAlive);
+
+  const post = async (urlPath: string, body: unknown, headers: Record<string, string> = {}) => {
+    const response = await fetch(apiUrl + urlPath, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(30_000),
+    });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`POST ${urlPath} answered HTTP ${response.status}: ${text.slice(0, 300)}`);
+    return JSON.parse(text) as Record<string, unknown>;
+  };
+  const recipients = new Recipients((userId) => post(`/v1/users/${userId}/webhooks`, { url: `${o.sinkUrl}/herald/${userId}` }));
+
+  return {
+    name: 'Herald',
+    apiUrl,
+    prepare: (n) => recipients.prepare(n),
+    async create(key, dueAt, slot) {
+      const body = {
+        userId: slot === undefined ? OPEN_LOOP_USER : recipients.userFor(slot),
+        channels: ['webhook'],
+        scheduledAt: new Date(dueAt).toISOString(),
+        content: { body: 'bench' },
+      };
+      const { id } = await post('/v1/notifications', body, { 'Idempotency-Key': key });
+      if (typeof id !== 'string') throw new Error('POST /v1/notifications answered without an id');
+      return id;
+    },
+    // Herald names each notification's workflow after the notification.
+    workflowId: (id) => id,
+    async discard(ids) {
+      await terminateWorkflows(o.client, ids);
+    },
+    processes: () => processes,
+    async stop() {
+      // The worker first, so the API is not asked for anything while the worker drains.
+      for (const child of [...children].reverse()) await child.stop(25_000);
+    },
+  };
+}
+
+/**
+ * Recipients with one webhook each. Herald's throttle (on, at its defaults) gives each user a bucket
+ * of tokens; a user is handed at most 10 notifications per burst and is reused in later bursts while
+ * its bucket still has room. Refill is not counted, so the estimate only errs on the safe side.
+ */
+class Recipients {
+  private readonly users: { id: string; tokens: number }[] = [];
+  private assigned: string[] = [];
+  private readonly tokensPerUser: number;
+  private readonly perBurst: number;
+
+  constructor(private readonly register: (userId: string) => Promise<unknown>) {
+    const { burst, perHour } = loadConfig({}).policy.throttle;
+    const throttled = burst > 0 && perHour > 0;
+    this.tokensPerUser = throttled ? burst : Infinity;
+    this.perBurst = throttled ? Math.min(MAX_PER_USER_PER_BURST, burst) : MAX_PER_USER_PER_BURST;
+  }
+
+  async prepare(n: number): Promise<void> {
+    const assigned: string[] = [];
+    const fresh: string[] = [];
+    const give = (user: { id: string; tokens: number }) => {
+      const take = Math.min(this.perBurst, user.tokens, n - assigned.length);
+      for (let i = 0; i < take; i++) assigned.push(user.id);
+      user.tokens -= take;
+    };
+    for (const user of this.users) {
+      if (assigned.length >= n) break;
+      give(user);
+    }
+    while (assigned.length < n) {
+      const user = { id: `bench-u${this.users.length}`, tokens: this.tokensPerUser };
+      this.users.push(user);
+      fresh.push(user.id);
+      give(user);
+    }
+    await mapLimit(fresh, 10, (userId) => this.register(userId));
+    // Round-robin over users, so no user's notifications all come first.
+    this.assigned = interleave(assigned);
+  }
+
+  userFor(slot: number): string {
+    const user = this.assigned[slot];
+    if (!user) throw new Error(`no recipient prepared for slot ${slot}`);
+    return user;
+  }
+}
+
+function interleave(userIds: string[]): string[] {
+  const byUser = new Map<string, number>();
+  for (const id of userIds) byUser.set(id, (byUser.get(id) ?? 0) + 1);
+  const out: string[] = [];
+  for (let round = 0; out.length < userIds.length; round++) {
+    for (const [id, count] of byUser) if (count > round) out.push(id);
+  }
+  return out;
+}
