@@ -1,0 +1,47 @@
+// Many notifications asleep at once: the memory they hold while they wait, then how fast they all
+// wake and deliver when they come due together. Uses the burst runner with a longer lead.
+import type { BurstRun, BurstRunner } from './burst';
+import { rssKb, waitForQuiet } from './children';
+import type { BenchSystem } from './system';
+
+export interface SleepingRun {
+  system: string;
+  n: number;
+  /** VmRSS per process role, KiB: before the first create, and once all are asleep. */
+  rssBeforeKb: Record<string, number | undefined>;
+  rssAsleepKb: Record<string, number | undefined>;
+  /** Whether the processes went quiet before memory was read (false: read at the settle timeout). */
+  settled: boolean;
+  run: BurstRun;
+  overrun: BurstRun[];
+}
+
+const readRss = (system: BenchSystem) => Object.fromEntries(system.processes().map(({ role, pid }) => [role, rssKb(pid)]));
+
+export async function runSleeping(
+  runner: BurstRunner,
+  system: BenchSystem,
+  n: number,
+  { settleMs, note }: { settleMs: number; note: (line: string) => void },
+): Promise<SleepingRun> {
+  let rssBeforeKb: Record<string, number | undefined> = {};
+  let rssAsleepKb: Record<string, number | undefined> = {};
+  let settled = false;
+  const { run, overrun } = await runner.run(system, n, {
+    label: 'sleeping',
+    // Room after the last create for the processes to go quiet, then to read their memory.
+    extraLeadMs: settleMs + 5_000,
+    beforeCreate: async () => {
+      rssBeforeKb = readRss(system);
+    },
+    afterCreated: async (dueAt) => {
+      // "Asleep" = every workflow reached its timer and the processes stopped working on them.
+      const pids = system.processes().map((p) => p.pid);
+      settled = await waitForQuiet(pids, { timeoutMs: Math.min(settleMs, dueAt - Date.now() - 3_000) });
+      rssAsleepKb = readRss(system);
+      if (!settled) note(`${system.name}: processes were still busy when their memory was read`);
+    },
+    note,
+  });
+  return { system: system.name, n, rssBeforeKb, rssAsleepKb, settled, run, overrun };
+}
