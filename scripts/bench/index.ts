@@ -1,0 +1,236 @@
+// `npm run bench`: Herald next to T1, the cheapest Temporal workflow that does its job, on one
+// Temporal server in one run, loopback only. See scripts/bench/README.md for what each figure means.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createLogger } from '../../src/logger';
+import { parseBenchArgs, USAGE, type BenchArgs } from './args';
+import { BurstRunner, countDuplicates, type BurstRun } from './burst';
+import { childFailures } from './children';
+import { installExitHandlers, onCleanup, runCleanups } from './cleanup';
+import { startHerald, type HeraldDb } from './herald';
+import { sampleHistories } from './histories';
+import { runOpenLoop } from './open-loop';
+import { startBullmq } from './peer-bullmq/system';
+import { createScratchDatabase } from './postgres';
+import { renderReport, summarize, type BenchResult, type SectionResult } from './report';
+import { startSink, type Sink } from './sink';
+import { runSleeping } from './sleeping';
+import type { BenchSystem } from './system';
+import { startT1, T1_WORKFLOWS } from './t1/system';
+import { buildWorkflowBundle, openTemporal, type TemporalServer } from './temporal';
+import { sleep } from './timing';
+
+const REPO_ROOT = path.resolve(__dirname, '..', '..');
+/** A first small burst per system: starts connections, JIT and caches, and proves the path works. */
+const WARM_UP = 50;
+const started = Date.now();
+const say = (line: string) => console.log(`[${String(Math.round((Date.now() - started) / 1000)).padStart(4)} s] ${line}`);
+
+interface Context {
+  args: BenchArgs;
+  server: TemporalServer;
+  sink: Sink;
+  runner: BurstRunner;
+  tag: string;
+  runDir: string;
+  logDir: string;
+  t1Bundle: string;
+  heraldBundle?: string;
+  peers: BenchSystem[];
+}
+
+function describeRun(r: BurstRun): string {
+  const due = `due ${(r.leadMs / 1000).toFixed(1)} s after the first create`;
+  const created = `created ${r.n} in ${r.createSeconds.toFixed(1)} s (${r.createPerSecond.toFixed(0)}/s), ${due}`;
+  const arrived = `${r.received}/${r.n} arrived${r.timedOut ? ' (gave up waiting)' : ''}`;
+  const late = `lateness p50 ${r.lateness.p50} / p99 ${r.lateness.p99} / max ${r.lateness.max} ms`;
+  return `${created}; ${arrived}, ${r.deliveredPerSecond.toFixed(0)}/s, ${late}`;
+}
+
+async function runSection(db: HeraldDb, ctx: Context, section: SectionResult): Promise<void> {
+  const { args, server, runner, tag } = ctx;
+  say(`--- Herald on ${db}: starting T1's worker and Herald`);
+  const t1 = await startT1({
+    client: server.client,
+    temporalAddress: server.address,
+    taskQueue: `bench-t1-${tag}-${db}`,
+    sinkUrl: ctx.sink.url,
+    workflowBundle: ctx.t1Bundle,
+    repoRoot: REPO_ROOT,
+    logDir: ctx.logDir,
+    label: db,
+  });
+  const databaseUrl = db === 'postgres' ? (await createScratchDatabase(REPO_ROOT)).url : undefined;
+  const herald = await startHerald({
+    db,
+    client: server.client,
+    temporalAddress: server.address,
+    taskQueue: `bench-herald-${tag}-${db}`,
+    sinkUrl: ctx.sink.url,
+    repoRoot: REPO_ROOT,
+    dataDir: path.join(ctx.runDir, `herald-${db}`),
+    logDir: ctx.logDir,
+    databaseUrl,
+    workflowBundle: ctx.heraldBundle,
+  });
+  say(`Herald is up at ${herald.apiUrl} (${herald.processes().map((p) => `${p.role} pid ${p.pid}`).join(', ')})`);
+  const systems = [t1, herald, ...ctx.peers];
+  const onTemporal = [t1, herald];
+  const note = (line: string) => say(`  ${line}`);
+
+  for (const system of systems) {
+    const { run } = await runner.run(system, WARM_UP, { label: 'warmup', note });
+    section.warmUp.push(run);
+    say(`warm-up ${system.name}: ${describeRun(run)}`);
+  }
+
+  for (const n of args.sizes) {
+    for (let rep = 1; rep <= args.reps; rep++) {
+      // Alternating systems within each repetition: a slow drift of the machine hits all of them alike.
+      for (const system of systems) {
+        const { run, overrun } = await runner.run(system, n, { label: `burst${n}`, note });
+        section.bursts.push({ ...run, rep, overrunTries: overrun.length });
+        say(`burst ${n} ${system.name} rep ${rep}/${args.reps}: ${describeRun(run)}`);
+      }
+    }
+  }
+
+  for (const system of onTemporal) {
+    const run = section.bursts.find((b) => b.system === system.name && b.received > 0);
+    if (!run) continue;
+    const delivered = run.ids.filter((id) => ctx.sink.firstAt(id) !== undefined).map((id) => system.workflowId!(id));
+    const sample = await sampleHistories(server.client, system.name, delivered, args.histories);
+    section.histories.push(sample);
+    say(`histories ${system.name}: ${sample.summary.events.median} events, ${sample.summary.actions.median} actions (median of ${sample.perWorkflow.length})`);
+  }
+
+  for (const system of onTemporal) {
+    say(`${args.sleeping} sleeping ${system.name}: creating`);
+    const result = await runSleeping(runner, system, args.sleeping, { settleMs: args.quick ? 20_000 : 60_000, note });
+    section.sleeping.push(result);
+    say(`${args.sleeping} sleeping ${system.name}: ${describeRun(result.run)}`);
+  }
+
+  for (const rate of args.openLoop.rates) {
+    for (let rep = 1; rep <= args.reps; rep++) {
+      for (const system of onTemporal) {
+        const keyPrefix = `${tag}-open${rate}-${db}-${rep}-${system.name.toLowerCase()}`;
+        const run = await runOpenLoop(system, { ratePerSecond: rate, durationMs: args.openLoop.seconds * 1000, keyPrefix });
+        section.openLoop.push({ ...run, rep });
+        say(
+          `open loop ${rate}/s ${system.name} rep ${rep}/${args.reps}: ${run.ok}/${run.sent} answered, ` +
+            `p50 ${run.latency.p50.toFixed(0)} / p99 ${run.latency.p99.toFixed(0)} ms, ${run.achievedPerSecond.toFixed(0)}/s` +
+            (run.failed ? `, ${run.failed} failed (${run.error})` : '') +
+            (run.leftOver ? `, ${run.leftOver} may be left over` : ''),
+        );
+      }
+    }
+  }
+
+  await herald.stop();
+  await t1.stop();
+}
+
+/** Lost and duplicated deliveries of every measured or discarded run, and processes that died. */
+function findProblems(result: BenchResult, sink: Sink): string[] {
+  const problems: string[] = [];
+  for (const section of result.sections) {
+    const runs = [...section.warmUp, ...section.bursts, ...section.sleeping.flatMap((s) => [s.run, ...s.overrun])];
+    for (const run of runs) {
+      run.duplicates = countDuplicates(sink, run.ids);
+      const what = `${section.db}, ${run.system} ${run.label} (${run.n})`;
+      if (run.received < run.n) problems.push(`${what}: ${run.n - run.received} of ${run.n} never arrived${run.createFailures ? ` (${run.createFailures} could not be created: ${run.createError})` : ''}`);
+      if (run.duplicates > 0) problems.push(`${what}: ${run.duplicates} duplicate deliveries`);
+    }
+  }
+  return [...problems, ...childFailures()];
+}
+
+async function main(): Promise<number> {
+  let args: BenchArgs | 'help';
+  try {
+    args = parseBenchArgs(process.argv.slice(2));
+  } catch (err) {
+    console.error(`${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (args === 'help') {
+    console.log(USAGE);
+    return 0;
+  }
+  installExitHandlers();
+
+  const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'herald-bench-'));
+  const logDir = path.join(runDir, 'logs');
+  fs.mkdirSync(logDir);
+  let keepLogs = false;
+  // Registered first, so it runs last: after every process that wrote there has stopped.
+  onCleanup('remove the temp dir', async () => {
+    if (keepLogs) console.error(`logs kept in ${logDir}`);
+    else fs.rmSync(runDir, { recursive: true, force: true });
+  });
+
+  const result: BenchResult = {
+    startedAt: new Date().toISOString(),
+    machine: { cores: os.cpus().length, node: process.version, temporal: '' },
+    options: { ...args },
+    sections: [],
+    problems: [],
+  };
+  let sink: Sink | undefined;
+  let failure: Error | undefined;
+  try {
+    const tag = crypto.randomBytes(3).toString('hex');
+    const log = createLogger('warn', 'bench');
+    say(`Herald benchmark (${args.quick ? 'quick' : 'full'}): Herald on ${args.dbs.join(' and ')}, bursts ${args.sizes.join(', ')} × ${args.reps}`);
+    const server = await openTemporal({ address: args.temporalAddress, dir: runDir, log });
+    result.machine.temporal = server.description;
+    say(`Temporal: ${server.description}`);
+    sink = await startSink();
+    say('bundling workflow code (once, so workers start without webpack)');
+    const t1Bundle = await buildWorkflowBundle(T1_WORKFLOWS, path.join(runDir, 't1-workflows.js'));
+    const heraldBundle = args.dbs.includes('postgres')
+      ? await buildWorkflowBundle(require.resolve('../../workflows'), path.join(runDir, 'herald-workflows.js'))
+      : undefined;
+    const peers = args.peers.includes('bullmq') ? [await startBullmq({ sinkUrl: sink.url, runDir, logDir, repoRoot: REPO_ROOT })] : [];
+    const ctx: Context = { args, server, sink, runner: new BurstRunner(sink, tag), tag, runDir, logDir, t1Bundle, heraldBundle, peers };
+    for (const db of args.dbs) {
+      const section: SectionResult = { db, herald: heraldLayout(db), warmUp: [], bursts: [], histories: [], sleeping: [], openLoop: [] };
+      result.sections.push(section);
+      await runSection(db, ctx, section);
+    }
+    // A late retry would arrive after its run was timed: give stragglers a moment before the final count.
+    await sleep(2_000);
+  } catch (err) {
+    failure = err as Error;
+  }
+
+  if (sink) result.problems = findProblems(result, sink);
+  if (failure) result.problems.push(`the benchmark stopped: ${failure.message}`);
+  console.log(renderReport(result));
+  if (sink && sink.unidentified() > 0) console.log(`note: ${sink.unidentified()} arrivals at the sink carried no id`);
+  if (args.json) {
+    fs.writeFileSync(args.json, JSON.stringify({ ...result, summary: summarize(result) }, null, 2));
+    console.log(`raw figures and summary written to ${args.json}`);
+  }
+  keepLogs = result.problems.length > 0;
+  await runCleanups();
+  return result.problems.length > 0 ? 1 : 0;
+}
+
+function heraldLayout(db: HeraldDb): string {
+  return db === 'pglite'
+    ? 'one process, src/main.ts (API + worker, PGlite in a temp DATA_DIR)'
+    : 'src/api-main.ts + src/worker-main.ts sharing a scratch database';
+}
+
+main().then(
+  (code) => process.exit(code),
+  async (err) => {
+    console.error(err);
+    await runCleanups();
+    process.exit(1);
+  },
+);
