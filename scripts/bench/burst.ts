@@ -107,6 +107,7 @@ export class BurstRunner {
     const started = Date.now();
     const created = await mapLimit(Array.from({ length: n }, (_, i) => i), CREATE_CONCURRENCY, async (slot) => {
       for (let attempt = 1; ; attempt++) {
+        assertChildrenAlive();
         try {
           return await system.create(`${prefix}-${slot}`, dueAt, slot);
         } catch (err) {

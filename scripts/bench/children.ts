@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { killOnExit, onCleanup } from './cleanup';
+import { killOnExit, onCleanup, throwIfInterrupted } from './cleanup';
 import { sleep } from './timing';
 
 export interface Child {
@@ -24,8 +24,12 @@ export interface SpawnOptions {
 
 const failures: string[] = [];
 
-/** Throws if a child exited that nobody asked to stop: the figures would be meaningless. */
+/**
+ * Throws if a child exited that nobody asked to stop (the figures would be meaningless), or if the
+ * run was interrupted. Every wait loop calls it.
+ */
 export function assertChildrenAlive(): void {
+  throwIfInterrupted();
   if (failures.length > 0) throw new Error(failures.join('\n'));
 }
 

@@ -10,6 +10,14 @@ const cleanups: Cleanup[] = [];
 /** Last resort for `process.on('exit')`, where nothing async can run: pids to SIGKILL (negative = a process group). */
 const lastResortKills = new Set<number>();
 let cleaning: Promise<void> | undefined;
+let interrupted = false;
+
+/** Called by every wait loop: after Ctrl-C the run stops at its next check instead of timing out. */
+export function throwIfInterrupted(): void {
+  if (interrupted) throw new Error('interrupted');
+}
+
+export const wasInterrupted = () => interrupted;
 
 /** Registers an async undo step; steps run newest first. Returns a function that unregisters it. */
 export function onCleanup(name: string, run: () => Promise<void>): () => void {
@@ -65,7 +73,6 @@ function killEverythingNow() {
  * Children run in their own process groups, so the terminal's SIGINT does not reach them: we must.
  */
 export function installExitHandlers(): void {
-  let interrupted = false;
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.on(signal, () => {
       if (interrupted) {
@@ -86,5 +93,18 @@ export function installExitHandlers(): void {
       });
     });
   }
+  // An error nobody awaited (a client retry firing on a closed connection, say) must still end in
+  // a cleanup. While stopping after a signal such errors are expected and not worth a stack trace.
+  const fatal = (err: unknown) => {
+    if (interrupted) return;
+    console.error('benchmark failed:', err);
+    interrupted = true;
+    void runCleanups().finally(() => {
+      killEverythingNow();
+      process.exit(1);
+    });
+  };
+  process.on('uncaughtException', fatal);
+  process.on('unhandledRejection', fatal);
   process.on('exit', killEverythingNow);
 }

@@ -8,7 +8,7 @@ import { createLogger } from '../../src/logger';
 import { parseBenchArgs, USAGE, type BenchArgs } from './args';
 import { BurstRunner, countDuplicates, type BurstRun } from './burst';
 import { childFailures } from './children';
-import { installExitHandlers, onCleanup, runCleanups } from './cleanup';
+import { installExitHandlers, onCleanup, runCleanups, wasInterrupted } from './cleanup';
 import { startHerald, type HeraldDb } from './herald';
 import { sampleHistories } from './histories';
 import { runOpenLoop } from './open-loop';
@@ -215,7 +215,8 @@ async function main(): Promise<number> {
     fs.writeFileSync(args.json, JSON.stringify({ ...result, summary: summarize(result) }, null, 2));
     console.log(`raw figures and summary written to ${args.json}`);
   }
-  keepLogs = result.problems.length > 0;
+  // The logs explain a failure; after Ctrl-C nobody asked for them.
+  keepLogs = result.problems.length > 0 && !wasInterrupted();
   await runCleanups();
   return result.problems.length > 0 ? 1 : 0;
 }
@@ -227,7 +228,7 @@ function heraldLayout(db: HeraldDb): string {
 }
 
 main().then(
-  (code) => process.exit(code),
+  (code) => process.exit(wasInterrupted() ? 130 : code),
   async (err) => {
     console.error(err);
     await runCleanups();

@@ -1,6 +1,7 @@
 // Create latency at a fixed arrival rate, open loop: requests go out on a schedule whether or not
 // earlier ones were answered, as independent clients would send them. Latency counts from the
 // scheduled send time, so a stalled driver or server cannot hide its own delay.
+import { throwIfInterrupted } from './cleanup';
 import { latencySummary, type LatencySummary } from './stats';
 import type { BenchSystem } from './system';
 import { mapLimit, sleep, withTimeout } from './timing';
@@ -47,6 +48,7 @@ export async function runOpenLoop(
     const scheduled = start + (i * 1000) / ratePerSecond;
     const wait = scheduled - performance.now();
     if (wait > 1) await sleep(wait);
+    throwIfInterrupted();
     maxSendSlipMs = Math.max(maxSendSlipMs, performance.now() - scheduled);
     const key = `${keyPrefix}-${i}`;
     answers.push(
