@@ -112,7 +112,9 @@ export async function notificationWorkflowV2(input: NotificationInput): Promise<
 
   /** Carries out queued commands in arrival order; true once the notification has ended. */
   async function drainInbox(): Promise<boolean> {
-    for (let command = s.inbox.shift(); command && isPending(s); command = s.inbox.shift()) {
+    // Stop at the end without taking the next command: what is left is answered by finish().
+    while (isPending(s) && s.inbox.length > 0) {
+      const command = s.inbox.shift()!;
       if (command.kind === 'cancel') {
         s.replacedBy = command.replacedBy;
         const details = { ...(command.replacedBy ? { replacedBy: command.replacedBy } : {}), ...(command.note ? { note: command.note } : {}) };

@@ -34,13 +34,17 @@ async function refuse(db: Database, id: string, outcome: ControlOutcome & { done
  * returns, the workflow has recorded CANCELLED and will never send. Cancelling a cancelled one is a no-op.
  */
 export async function cancelNotification({ db, temporal }: ControlDeps, id: string, note?: string): Promise<void> {
-  const row = await existing(db, id);
-  if (row.status === 'CANCELLED') return;
-  const outcome = await temporal.cancel(id, note);
-  if (!outcome.done) {
-    if ((await existing(db, id)).status === 'CANCELLED') return;
-    await refuse(db, id, outcome);
+  const cancelled = async () => (await existing(db, id)).status === 'CANCELLED';
+  if (await cancelled()) return;
+  let outcome: ControlOutcome;
+  try {
+    outcome = await temporal.cancel(id, note);
+  } catch (err) {
+    // Another cancel may have ended the run while this one was on its way; then this one is done too.
+    if (await cancelled()) return;
+    throw err;
   }
+  if (!outcome.done && !(await cancelled())) await refuse(db, id, outcome);
 }
 
 /** Moves the due time and/or swaps the content of a pending notification. */
