@@ -1,13 +1,8 @@
 // T1's worker process, started by the benchmark with `node --import tsx`. Every worker option is the
 // SDK default (concurrency, cache size, pollers): T1 shows what Temporal does untuned.
 import { NativeConnection, Worker } from '@temporalio/worker';
+import { requiredEnv as required } from '../child-env';
 import { createT1Activities } from './activities';
-
-function required(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set (this process is started by scripts/bench)`);
-  return value;
-}
 
 async function main() {
   const connection = await NativeConnection.connect({ address: required('T1_TEMPORAL_ADDRESS') });
