@@ -49,6 +49,8 @@ export interface BurstOptions {
   label: string;
   /** More time between the last create and the due instant (the sleeping test reads memory there). */
   extraLeadMs?: number;
+  /** Waits until the processes under test are idle, so one run's tail does not slow the next. */
+  quiesce?: () => Promise<void>;
   /** After recipients are prepared, right before the first create. */
   beforeCreate?: () => Promise<void>;
   /** After the last create; gets the due instant. Its time is covered by extraLeadMs. */
@@ -97,6 +99,7 @@ export class BurstRunner {
 
   private async once(system: BenchSystem, n: number, leadMs: number, options: BurstOptions): Promise<BurstRun> {
     await system.prepare?.(n);
+    await options.quiesce?.();
     await options.beforeCreate?.();
     const prefix = `${this.tag}-${options.label}-${++this.sequence}`;
     const dueAt = Date.now() + leadMs;

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { createLogger } from '../../src/logger';
 import { parseBenchArgs, USAGE, type BenchArgs } from './args';
 import { BurstRunner, countDuplicates, type BurstRun } from './burst';
-import { childFailures } from './children';
+import { childFailures, waitForQuiet } from './children';
 import { installExitHandlers, onCleanup, runCleanups, wasInterrupted } from './cleanup';
 import { startHerald, type HeraldDb } from './herald';
 import { sampleHistories } from './histories';
@@ -79,9 +79,15 @@ async function runSection(db: HeraldDb, ctx: Context, section: SectionResult): P
   const systems = [t1, herald, ...ctx.peers];
   const onTemporal = [t1, herald];
   const note = (line: string) => say(`  ${line}`);
+  // Every run starts on idle processes: a system still finishing its last run (recording
+  // deliveries, completing workflows) would otherwise slow whichever system runs next.
+  const quiesce = async () => {
+    const pids = [...systems.flatMap((s) => s.processes().map((p) => p.pid)), ...(server.pid ? [server.pid] : [])];
+    if (!(await waitForQuiet(pids, { timeoutMs: 30_000, busyShare: 0.1 }))) note('processes were still busy after 30 s; going on');
+  };
 
   for (const system of systems) {
-    const { run } = await runner.run(system, WARM_UP, { label: 'warmup', note });
+    const { run } = await runner.run(system, WARM_UP, { label: 'warmup', note, quiesce });
     section.warmUp.push(run);
     say(`warm-up ${system.name}: ${describeRun(run)}`);
   }
@@ -90,7 +96,7 @@ async function runSection(db: HeraldDb, ctx: Context, section: SectionResult): P
     for (let rep = 1; rep <= args.reps; rep++) {
       // Alternating systems within each repetition: a slow drift of the machine hits all of them alike.
       for (const system of systems) {
-        const { run, overrun } = await runner.run(system, n, { label: `burst${n}`, note });
+        const { run, overrun } = await runner.run(system, n, { label: `burst${n}`, note, quiesce });
         section.bursts.push({ ...run, rep, overrunTries: overrun.length });
         say(`burst ${n} ${system.name} rep ${rep}/${args.reps}: ${describeRun(run)}`);
       }
@@ -108,7 +114,7 @@ async function runSection(db: HeraldDb, ctx: Context, section: SectionResult): P
 
   for (const system of onTemporal) {
     say(`${args.sleeping} sleeping ${system.name}: creating`);
-    const result = await runSleeping(runner, system, args.sleeping, { settleMs: args.quick ? 20_000 : 60_000, note });
+    const result = await runSleeping(runner, system, args.sleeping, { settleMs: args.quick ? 20_000 : 60_000, note, quiesce });
     section.sleeping.push(result);
     say(`${args.sleeping} sleeping ${system.name}: ${describeRun(result.run)}`);
   }
@@ -116,6 +122,7 @@ async function runSection(db: HeraldDb, ctx: Context, section: SectionResult): P
   for (const rate of args.openLoop.rates) {
     for (let rep = 1; rep <= args.reps; rep++) {
       for (const system of onTemporal) {
+        await quiesce();
         const keyPrefix = `${tag}-open${rate}-${db}-${rep}-${system.name.toLowerCase()}`;
         const run = await runOpenLoop(system, { ratePerSecond: rate, durationMs: args.openLoop.seconds * 1000, keyPrefix });
         section.openLoop.push({ ...run, rep });

@@ -22,7 +22,7 @@ export async function runSleeping(
   runner: BurstRunner,
   system: BenchSystem,
   n: number,
-  { settleMs, note }: { settleMs: number; note: (line: string) => void },
+  { settleMs, note, quiesce }: { settleMs: number; note: (line: string) => void; quiesce: () => Promise<void> },
 ): Promise<SleepingRun> {
   let rssBeforeKb: Record<string, number | undefined> = {};
   let rssAsleepKb: Record<string, number | undefined> = {};
@@ -31,6 +31,7 @@ export async function runSleeping(
     label: 'sleeping',
     // Room after the last create for the processes to go quiet, then to read their memory.
     extraLeadMs: settleMs + 5_000,
+    quiesce,
     beforeCreate: async () => {
       rssBeforeKb = readRss(system);
     },

@@ -18,11 +18,14 @@ export interface TemporalServer {
   address: string;
   /** For the report: where the server came from. */
   description: string;
+  /** Our own dev server's pid (its CPU counts when waiting for quiet); undefined for an existing server. */
+  pid?: number;
   client: Client;
 }
 
 export async function openTemporal({ address, dir, log }: { address?: string; dir: string; log: Logger }): Promise<TemporalServer> {
   let description = `existing server at ${address}`;
+  let pid: number | undefined;
   if (!address) {
     const server = await startDevServer({
       binary: resolveTemporalBinary(),
@@ -38,11 +41,12 @@ export async function openTemporal({ address, dir, log }: { address?: string; di
       forget();
     });
     address = server.address;
+    pid = server.process.pid;
     description = `own dev server at ${address} (SQLite + WAL, as npm start)`;
   }
   const connection = await Connection.connect({ address, connectTimeout: 10_000 });
   onCleanup('close the temporal client', () => connection.close());
-  return { address, description, client: new Client({ connection, namespace: NAMESPACE }) };
+  return { address, description, pid, client: new Client({ connection, namespace: NAMESPACE }) };
 }
 
 /** Bundles workflow code once, so workers start without running webpack. */
