@@ -215,7 +215,9 @@ async function main(): Promise<number> {
   }
 
   if (sink) result.problems = findProblems(result, sink);
-  if (failure) result.problems.push(`the benchmark stopped: ${failure.message}`);
+  // A dead child is already listed; its error only says that the run stopped there.
+  if (failure && !result.problems.includes(failure.message)) result.problems.push(`the benchmark stopped: ${failure.message}`);
+  else if (failure) result.problems.push('the benchmark stopped there');
   console.log(renderReport(result));
   if (sink && sink.unidentified() > 0) console.log(`note: ${sink.unidentified()} arrivals at the sink carried no id`);
   if (args.json) {
