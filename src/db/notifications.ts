@@ -37,28 +37,50 @@ export function initialRow(input: NotificationInput): NewNotification {
 
 /**
  * Records an accepted notification — its row and its first transition, SCHEDULED(accepted) — and
- * marks the pending notifications it replaces. A notification that can replace others takes a
- * per-user lock first, so of two concurrent creates the later one always sees (and replaces) the
- * earlier: never two survivors. (One that replaces nothing needs no lock: whichever order it lands in
- * relative to a replacing one is an order the two requests could have arrived in.)
- * Undefined when the idempotency key exists already (a concurrent duplicate committed first).
+ * marks the pending notifications it replaces. Undefined when the idempotency key exists already
+ * (a concurrent duplicate committed first; the unique key made this call wait for it).
+ *
+ * A notification that can replace others takes a per-user lock first and claims in the same
+ * transaction, so of two concurrent creates the later one always sees (and replaces) the earlier:
+ * never two survivors. One that replaces nothing is a single statement with no lock: whichever
+ * order it lands in relative to a replacing one is an order the two requests could have arrived in.
  */
 export async function acceptNotification(db: Database, input: NotificationInput, replaceWindowMinutes: number) {
+  const row = acceptedRow(input);
+  const accepted = { id: 0, notificationId: row.id, seq: 1, fromStatus: null, toStatus: 'SCHEDULED' as const, reason: 'accepted', details: null, at: row.createdAt };
   const replaces = Boolean(input.collapseKey) || replaceWindowMinutes > 0;
+  const insert = async (tx: Executor) => {
+    const rowInsert = tx.insert(notifications).values(row).onConflictDoNothing({ target: notifications.idempotencyKey }).returning({ id: notifications.id });
+    const result = await tx.execute(sql`with inserted as (${rowInsert.getSQL()}),
+      first as (insert into notification_transitions (notification_id, seq, to_status, reason, at)
+                select id, 1, 'SCHEDULED', 'accepted', ${row.createdAt.toISOString()}::timestamptz from inserted)
+      select count(*)::int as inserted from inserted`);
+    return rowsOf(result as unknown as Rows<{ inserted: number }>)[0].inserted === 1;
+  };
+  if (!replaces) return (await insert(db)) ? { row, accepted, replaced: [] as string[] } : undefined;
   return db.transaction(async (tx) => {
-    if (replaces) await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`herald:user:${input.userId}`}))`);
-    const [row] = await tx
-      .insert(notifications)
-      .values({ ...initialRow(input), statusSeq: 1 })
-      .onConflictDoNothing({ target: notifications.idempotencyKey })
-      .returning();
-    if (!row) return undefined;
-    const [accepted] = await tx
-      .insert(notificationTransitions)
-      .values({ notificationId: row.id, seq: 1, toStatus: 'SCHEDULED', reason: 'accepted', at: row.createdAt })
-      .returning();
-    return { row, accepted, replaced: replaces ? await claimReplaced(tx, input, replaceWindowMinutes) : [] };
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`herald:user:${input.userId}`}))`);
+    if (!(await insert(tx))) return undefined;
+    return { row, accepted, replaced: await claimReplaced(tx, input, replaceWindowMinutes) };
   });
+}
+
+/** The row of a notification as the API accepts it, every column filled in, so nothing needs reading back. */
+function acceptedRow(input: NotificationInput): NotificationRow {
+  const createdAt = new Date();
+  return {
+    ...(initialRow(input) as NotificationRow),
+    statusReason: 'accepted',
+    statusSeq: 1,
+    collapseKey: input.collapseKey ?? null,
+    metadata: input.metadata ?? null,
+    expiresAt: input.expiresAt ? new Date(input.expiresAt) : null,
+    replacedBy: null,
+    sendingStartedAt: null,
+    completedAt: null,
+    createdAt,
+    updatedAt: createdAt,
+  };
 }
 
 /** Takes back an accepted notification whose workflow could not start: the row, and its claims on others. */

@@ -70,18 +70,27 @@ export async function createNotification(
     metadata: request.metadata,
   };
 
-  // A replay answers with what was accepted, whatever changed since (templates, channels, settings).
-  const known = await findByIdempotencyKey(db, idempotencyKey);
-  if (known) return replayOf(deps, known, fingerprint);
-
-  await checkSendable(deps, input);
+  // New keys are the common case, so the insert itself detects a repeat. A replay answers with what
+  // was accepted, whatever changed since: a check that fails now (a template deleted, a channel no
+  // longer configured) does not turn a repeat into an error.
+  const replay = async () => {
+    const known = await findByIdempotencyKey(db, idempotencyKey);
+    return known && replayOf(deps, known, fingerprint);
+  };
+  try {
+    await checkSendable(deps, input);
+  } catch (err) {
+    const answer = await replay();
+    if (answer) return answer;
+    throw err;
+  }
   const replaceWindow = (await findTypeSettings(db, input.type))?.replaceWindowMinutes ?? 0;
   const accepted = await acceptNotification(db, input, replaceWindow);
   if (!accepted) {
-    // A concurrent request with the same key committed first; this one waited on the unique key.
-    const winner = await findByIdempotencyKey(db, idempotencyKey);
-    if (!winner) throw new Error(`idempotency key conflict without a row for ${id}`);
-    return replayOf(deps, winner, fingerprint);
+    // The key exists: a repeat, or a concurrent request with the same key that committed first.
+    const answer = await replay();
+    if (!answer) throw new Error(`idempotency key conflict without a row for ${id}`);
+    return answer;
   }
   if (!(await temporal.startNotification(input))) {
     // Postgres lost the key but Temporal still remembers a closed run under this id.
