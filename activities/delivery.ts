@@ -3,7 +3,7 @@ import type { Channel, Content, Metadata, TargetResult } from '../workflows/defi
 import type { RetrySettings } from '../src/config';
 import type { Database } from '../src/db';
 import { activeTargets, disableTarget, findTarget } from '../src/db/targets';
-import { recordAttempt } from '../src/db/attempts';
+import { attemptInsert, recordAttempt } from '../src/db/attempts';
 import { applyTransition } from '../src/db/notifications';
 import { ChannelError, targetHint, type ChannelAdapter } from '../src/channels/types';
 import { safeError, type Logger } from '../src/logger';
@@ -117,18 +117,11 @@ export function createDeliveryActivities({ db, adapters, retry, renderer, log }:
     const outcome = input.recordDeliveredAs;
     const recorded = await (outcome === undefined
       ? recordAttempt(db, delivered).then(() => false)
-      : db.transaction(async (tx) => {
-          await recordAttempt(tx, delivered);
-          await applyTransition(tx, {
-            notificationId: input.notificationId,
-            seq: outcome,
-            from: 'SENDING',
-            to: 'DELIVERED',
-            details: { delivered: 1, targets: 1 },
-            at: new Date().toISOString(),
-          });
-          return true;
-        })
+      : applyTransition(
+          db,
+          { notificationId: input.notificationId, seq: outcome, from: 'SENDING', to: 'DELIVERED', details: { delivered: 1, targets: 1 }, at: new Date().toISOString() },
+          attemptInsert(db, delivered),
+        ).then(() => true)
     )
       .catch((err) => {
         log.error({ notificationId: input.notificationId, channel, target: attempt.targetHint, err: safeError(err) }, 'sent, but the attempt log write failed');

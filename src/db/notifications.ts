@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, isNull, lt, ne, notInArray, or, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, lt, ne, notInArray, or, sql, type SQL } from 'drizzle-orm';
 import {
   PENDING_STATUSES,
   TERMINAL_STATUSES,
@@ -143,11 +143,11 @@ export interface TransitionRecord {
 
 /**
  * Writes one status change: the transition row and the notification's current status, in one
- * statement (so without a transaction of its own). Replaying the same `seq` changes nothing, an older
+ * statement (so without a transaction of its own), together with `alongside` if given. Replaying the same `seq` changes nothing, an older
  * `seq` never overwrites a newer one, nor anything a terminal status. True when this call wrote the
  * row; false when `seq` was already recorded (a retried attempt whose first try committed).
  */
-export async function applyTransition(db: Executor, t: TransitionRecord): Promise<boolean> {
+export async function applyTransition(db: Executor, t: TransitionRecord, alongside?: { getSQL(): SQL }): Promise<boolean> {
   const at = new Date(t.at);
   const insert = db
     .insert(notificationTransitions)
@@ -185,8 +185,10 @@ export async function applyTransition(db: Executor, t: TransitionRecord): Promis
         notInArray(notifications.status, [...TERMINAL_STATUSES]),
       ),
     );
+  // `alongside` (another insert) runs in the same statement: Postgres executes every data-modifying CTE.
+  const extra = alongside ? sql`alongside as (${alongside.getSQL()}), ` : sql``;
   const result = await db.execute(
-    sql`with inserted as (${insert.getSQL()}), updated as (${update.getSQL()} returning 1) select count(*)::int as inserted from inserted`,
+    sql`with ${extra}inserted as (${insert.getSQL()}), updated as (${update.getSQL()} returning 1) select count(*)::int as inserted from inserted`,
   );
   return rowsOf(result as unknown as Rows<{ inserted: number }>)[0].inserted === 1;
 }
