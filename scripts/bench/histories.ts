@@ -69,7 +69,10 @@ export async function sampleHistories(client: Client, system: string, workflowId
   const step = Math.max(1, Math.floor(workflowIds.length / limit));
   const picked = workflowIds.filter((_, i) => i % step === 0).slice(0, limit);
   const perWorkflow = await mapLimit(picked, 5, async (id) => {
-    const history = await client.workflow.getHandle(id).fetchHistory();
+    // A run finishes a moment after its send reaches the sink: read the history once it is closed.
+    const handle = client.workflow.getHandle(id);
+    await handle.result().catch(() => undefined);
+    const history = await handle.fetchHistory();
     return countActions(history.events ?? []);
   });
   const fields = Object.keys(perWorkflow[0] ?? {}) as (keyof ActionCount)[];
