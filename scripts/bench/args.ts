@@ -20,6 +20,7 @@ export const USAGE = `Usage: npm run bench -- [options]
   --db pglite|postgres|both   Herald's database (default both)
   --sizes 200,1000,5000       burst sizes: notifications due at one instant
   --reps 3                    repetitions of each figure, T1 and Herald alternating
+  --sleeping 10000            notifications put to sleep for the memory and wake-up figure
   --peer bullmq               also run the bursts as BullMQ delayed jobs on a local redis-server
   --temporal-address H:P      use this Temporal server (loopback only) instead of starting one
   --json FILE                 write every raw figure and the summary to FILE
@@ -45,6 +46,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs | 'help' {
       db: { type: 'string' },
       sizes: { type: 'string' },
       reps: { type: 'string' },
+      sleeping: { type: 'string' },
       json: { type: 'string' },
       quick: { type: 'boolean', default: false },
       'temporal-address': { type: 'string' },
@@ -79,7 +81,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs | 'help' {
     temporalAddress: address?.replace(/^localhost:/, '127.0.0.1:'),
     peers: peers as 'bullmq'[],
     openLoop: quick ? { rates: [50], seconds: 5 } : { rates: [50, 200], seconds: 15 },
-    sleeping: quick ? 500 : 10_000,
+    sleeping: values.sleeping ? positiveInts('--sleeping', values.sleeping)[0] : quick ? 500 : 10_000,
     histories: 20,
   };
 }
