@@ -99,6 +99,10 @@ export async function startHerald(o: HeraldOptions): Promise<HeraldSystem> {
       headers: { 'content-type': 'application/json', ...headers },
       body: JSON.stringify(body),
       signal: AbortSignal.timeout(30_000),
+    }).catch((err: Error) => {
+      // fetch says only "fetch failed"; the cause (ECONNRESET, a timeout…) is what tells what happened.
+      const cause = err.cause as { code?: string; message?: string } | undefined;
+      throw new Error(`POST ${urlPath}: ${err.message}${cause ? ` (${cause.code ?? cause.message})` : ''}`);
     });
     const text = await response.text();
     if (!response.ok) throw new Error(`POST ${urlPath} answered HTTP ${response.status}: ${text.slice(0, 300)}`);

@@ -113,10 +113,13 @@ async function runSection(db: HeraldDb, ctx: Context, section: SectionResult): P
   }
 
   for (const system of onTemporal) {
-    say(`${args.sleeping} sleeping ${system.name}: creating`);
-    const result = await runSleeping(runner, system, args.sleeping, { settleMs: args.quick ? 20_000 : 60_000, note, quiesce });
+    say(`${args.sleeping.toLocaleString('en-US')} sleeping ${system.name}: creating`);
+    // A worker works through its backlog of first workflow tasks after the last create: about 10 ms
+    // each on 2 cores, so the settle budget grows with the count (20 s for 500, 200 s for 10,000).
+    const settleMs = Math.min(300_000, Math.max(20_000, args.sleeping * 20));
+    const result = await runSleeping(runner, system, args.sleeping, { settleMs, note, quiesce });
     section.sleeping.push(result);
-    say(`${args.sleeping} sleeping ${system.name}: ${describeRun(result.run)}`);
+    say(`${args.sleeping.toLocaleString('en-US')} sleeping ${system.name}: ${describeRun(result.run)}`);
   }
 
   for (const rate of args.openLoop.rates) {
