@@ -1,153 +1,7 @@
-// Turns raw figures into the summary (medians, ranges, ratios to T1) and prints it as tables.
-import type { BurstRun } from './burst';
-import type { HeraldDb } from './herald';
-import { ACTION_KINDS, type ActionCount, type HistorySample } from './histories';
-import type { OpenLoopRun } from './open-loop';
-import type { SleepingRun } from './sleeping';
-import { spread, type Spread } from './stats';
-
-export interface SectionResult {
-  db: HeraldDb;
-  /** How Herald ran, for the heading. */
-  herald: string;
-  warmUp: BurstRun[];
-  bursts: (BurstRun & { rep: number; overrunTries: number })[];
-  histories: HistorySample[];
-  sleeping: SleepingRun[];
-  openLoop: (OpenLoopRun & { rep: number })[];
-}
-
-export interface BenchResult {
-  startedAt: string;
-  machine: { cores: number; node: string; temporal: string };
-  options: Record<string, unknown>;
-  sections: SectionResult[];
-  /** Lost or duplicated deliveries and failed processes: any of these fails the run. */
-  problems: string[];
-}
-
-const BASELINE = 'T1';
-
-// ---- summary data -------------------------------------------------------------------------------
-
-export interface BurstRow {
-  n: number;
-  system: string;
-  createPerSecond: Spread;
-  deliveredPerSecond: Spread;
-  p50: Spread;
-  p95: Spread;
-  p99: Spread;
-  max: Spread;
-  lost: number;
-  duplicates: number;
-  /** Tries not counted because their creates overran the due instant. */
-  overruns: number;
-}
-
-export interface Ratio {
-  system: string;
-  /** Median of the system / median of T1. */
-  [figure: string]: number | string;
-}
-
-const lost = (run: BurstRun) => run.n - run.received;
-const sumOf = (values: number[]) => values.reduce((a, b) => a + b, 0);
-const systemsIn = (names: string[]) => [...new Set(names)].sort((a, b) => (a === BASELINE ? -1 : b === BASELINE ? 1 : 0));
-
-export function burstRows(section: SectionResult): { rows: BurstRow[]; ratios: (Ratio & { n: number })[] } {
-  const rows: BurstRow[] = [];
-  const ratios: (Ratio & { n: number })[] = [];
-  for (const n of [...new Set(section.bursts.map((b) => b.n))]) {
-    const ofSize = section.bursts.filter((b) => b.n === n);
-    for (const system of systemsIn(ofSize.map((b) => b.system))) {
-      const runs = ofSize.filter((b) => b.system === system);
-      rows.push({
-        n,
-        system,
-        createPerSecond: spread(runs.map((r) => r.createPerSecond)),
-        deliveredPerSecond: spread(runs.map((r) => r.deliveredPerSecond)),
-        p50: spread(runs.map((r) => r.lateness.p50)),
-        p95: spread(runs.map((r) => r.lateness.p95)),
-        p99: spread(runs.map((r) => r.lateness.p99)),
-        max: spread(runs.map((r) => r.lateness.max)),
-        lost: sumOf(runs.map(lost)),
-        duplicates: sumOf(runs.map((r) => r.duplicates)),
-        overruns: sumOf(runs.map((r) => r.overrunTries)),
-      });
-    }
-    const base = rows.find((r) => r.n === n && r.system === BASELINE);
-    for (const row of rows.filter((r) => r.n === n && r.system !== BASELINE)) {
-      if (!base) continue;
-      ratios.push({
-        n,
-        system: row.system,
-        deliveredPerSecond: row.deliveredPerSecond.median / base.deliveredPerSecond.median,
-        p99: row.p99.median / base.p99.median,
-      });
-    }
-  }
-  return { rows, ratios };
-}
-
-export interface OpenLoopRow {
-  rate: number;
-  system: string;
-  p50: Spread;
-  p99: Spread;
-  achievedPerSecond: Spread;
-  failed: number;
-  maxSendSlipMs: number;
-}
-
-export function openLoopRows(section: SectionResult): { rows: OpenLoopRow[]; ratios: (Ratio & { rate: number })[] } {
-  const rows: OpenLoopRow[] = [];
-  const ratios: (Ratio & { rate: number })[] = [];
-  for (const rate of [...new Set(section.openLoop.map((o) => o.ratePerSecond))]) {
-    const atRate = section.openLoop.filter((o) => o.ratePerSecond === rate);
-    for (const system of systemsIn(atRate.map((o) => o.system))) {
-      const runs = atRate.filter((o) => o.system === system);
-      rows.push({
-        rate,
-        system,
-        p50: spread(runs.map((r) => r.latency.p50)),
-        p99: spread(runs.map((r) => r.latency.p99)),
-        achievedPerSecond: spread(runs.map((r) => r.achievedPerSecond)),
-        failed: sumOf(runs.map((r) => r.failed)),
-        maxSendSlipMs: Math.max(...runs.map((r) => r.maxSendSlipMs)),
-      });
-    }
-    const base = rows.find((r) => r.rate === rate && r.system === BASELINE);
-    for (const row of rows.filter((r) => r.rate === rate && r.system !== BASELINE)) {
-      if (base) ratios.push({ rate, system: row.system, p50: row.p50.median / base.p50.median, p99: row.p99.median / base.p99.median });
-    }
-  }
-  return { rows, ratios };
-}
-
-export function summarize(result: BenchResult) {
-  return result.sections.map((section) => ({
-    db: section.db,
-    bursts: burstRows(section),
-    openLoop: openLoopRows(section),
-    histories: section.histories.map((h) => ({ system: h.system, samples: h.perWorkflow.length, median: medians(h) })),
-    sleeping: section.sleeping.map((s) => ({
-      system: s.system,
-      n: s.n,
-      rssBeforeKb: s.rssBeforeKb,
-      rssAsleepKb: s.rssAsleepKb,
-      latenessMaxMs: s.run.lateness.max,
-      deliveredPerSecond: s.run.deliveredPerSecond,
-      lost: lost(s.run),
-      duplicates: s.run.duplicates,
-    })),
-  }));
-}
-
-const medians = (h: HistorySample) =>
-  Object.fromEntries(Object.entries(h.summary).map(([k, s]) => [k, s.median])) as Record<keyof ActionCount, number>;
-
-// ---- text ---------------------------------------------------------------------------------------
+// Prints a run's summary as tables, with each system's ratio to T1.
+import { ACTION_KINDS } from './histories';
+import { BASELINE, burstRows, lost, openLoopRows, type BenchResult } from './summary';
+import type { Spread } from './stats';
 
 function num(value: number, digits = 0): string {
   if (!Number.isFinite(value)) return '–';
@@ -207,7 +61,7 @@ export function renderReport(result: BenchResult): string {
         out.push(`  ${num(r.n)}: ${r.system}: ${r.overruns} tries had creates overrunning the due instant; each was redone with more margin`);
       }
       for (const r of bursts.ratios) {
-        out.push(`  ${num(r.n)}: ${r.system}/T1  delivered/s ${times(r.deliveredPerSecond as number)}   p99 lateness ${times(r.p99 as number)}`);
+        out.push(`  ${num(r.n)}: ${r.system}/T1  delivered/s ${times(r.deliveredPerSecond)}   p99 lateness ${times(r.p99)}`);
       }
     }
 
@@ -274,7 +128,7 @@ export function renderReport(result: BenchResult): string {
       );
       const rows = open.rows.map((r) => [`${r.rate}/s`, r.system, fmt(r.p50), fmt(r.p99), fmt(r.achievedPerSecond), String(r.failed)]);
       out.push(...table(['rate', 'system', 'p50', 'p99', 'achieved/s', 'failed'], rows));
-      for (const r of open.ratios) out.push(`  ${r.rate}/s: ${r.system}/T1  p50 ${times(r.p50 as number)}   p99 ${times(r.p99 as number)}`);
+      for (const r of open.ratios) out.push(`  ${r.rate}/s: ${r.system}/T1  p50 ${times(r.p50)}   p99 ${times(r.p99)}`);
       const slip = Math.max(...open.rows.map((r) => r.maxSendSlipMs));
       if (slip > 100) out.push(`  note: the driver fell up to ${num(slip)} ms behind its send schedule`);
     }
