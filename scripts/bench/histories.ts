@@ -3,7 +3,7 @@
 import type { Client } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import { spread, type Spread } from './stats';
-import { mapLimit } from './timing';
+import { mapLimit, withTimeout } from './timing';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 
@@ -71,7 +71,8 @@ export async function sampleHistories(client: Client, system: string, workflowId
   const perWorkflow = await mapLimit(picked, 5, async (id) => {
     // A run finishes a moment after its send reaches the sink: read the history once it is closed.
     const handle = client.workflow.getHandle(id);
-    await handle.result().catch(() => undefined);
+    // Bounded like every wait here: a run that never closes is read as it is.
+    await withTimeout(`workflow ${id} to close`, handle.result(), 60_000).catch(() => undefined);
     const history = await handle.fetchHistory();
     return countActions(history.events ?? []);
   });
