@@ -13,7 +13,12 @@ export interface BenchArgs {
   openLoop: { rates: number[]; seconds: number };
   sleeping: number;
   histories: number;
+  /** Which figures to measure (all by default); a narrower run is for quick experiments. */
+  parts: BenchPart[];
 }
+
+export const BENCH_PARTS = ['bursts', 'histories', 'sleeping', 'open-loop'] as const;
+export type BenchPart = (typeof BENCH_PARTS)[number];
 
 export const USAGE = `Usage: npm run bench -- [options]
 
@@ -24,6 +29,8 @@ export const USAGE = `Usage: npm run bench -- [options]
   --peer bullmq               also run the bursts as BullMQ delayed jobs on a local redis-server
   --temporal-address H:P      use this Temporal server (loopback only) instead of starting one
   --json FILE                 write every raw figure and the summary to FILE
+  --parts bursts,histories,sleeping,open-loop
+                              measure only these figures (default all; histories need bursts)
   --quick                     CI preset: PGlite, one burst of 200, 1 rep, 5 s open loop at 50/s,
                               500 sleeping; fails only on lost or duplicated deliveries or a
                               process failure, never on timings
@@ -48,6 +55,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs | 'help' {
       reps: { type: 'string' },
       sleeping: { type: 'string' },
       json: { type: 'string' },
+      parts: { type: 'string' },
       quick: { type: 'boolean', default: false },
       'temporal-address': { type: 'string' },
       peer: { type: 'string', multiple: true },
@@ -72,6 +80,9 @@ export function parseBenchArgs(argv: string[]): BenchArgs | 'help' {
     if (!match || !LOOPBACK_HOSTS.has(match[1])) throw new Error(`--temporal-address: expected 127.0.0.1:PORT (loopback only), got "${address}"`);
   }
 
+  const parts = values.parts ? values.parts.split(',').map((p) => p.trim()) : [...BENCH_PARTS];
+  for (const part of parts) if (!(BENCH_PARTS as readonly string[]).includes(part)) throw new Error(`--parts: expected some of ${BENCH_PARTS.join(', ')}, got "${part}"`);
+
   return {
     dbs: db === 'both' ? ['pglite', 'postgres'] : [db as HeraldDb],
     sizes: values.sizes ? positiveInts('--sizes', values.sizes) : quick ? [200] : [200, 1000, 5000],
@@ -83,5 +94,6 @@ export function parseBenchArgs(argv: string[]): BenchArgs | 'help' {
     openLoop: quick ? { rates: [50], seconds: 5 } : { rates: [50, 200], seconds: 15 },
     sleeping: values.sleeping ? positiveInts('--sleeping', values.sleeping)[0] : quick ? 500 : 10_000,
     histories: 20,
+    parts: parts as BenchPart[],
   };
 }

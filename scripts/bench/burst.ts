@@ -42,6 +42,8 @@ export interface BurstRun {
   latenessMs: number[];
   /** The wait for deliveries ended on its timeout with items missing. */
   timedOut: boolean;
+  /** CPU ms per delivered item, by process, from the due instant until the last arrival. */
+  cpuMsPerItem?: Record<string, number>;
 }
 
 export interface BurstOptions {
@@ -56,6 +58,8 @@ export interface BurstOptions {
   /** After the last create; gets the due instant. Its time is covered by extraLeadMs. */
   afterCreated?: (dueAt: number) => Promise<void>;
   note?: (line: string) => void;
+  /** CPU seconds used so far by each process that serves the run (the system's, the Temporal server's…). */
+  cpuSeconds?: () => Record<string, number>;
 }
 
 export interface BurstResult {
@@ -131,7 +135,10 @@ export class BurstRunner {
     if (createFailures > 0) options.note?.(`${system.name}: ${createFailures} creates failed after ${CREATE_TRIES} tries: ${createError}`);
 
     await options.afterCreated?.(dueAt);
+    await sleep(dueAt - Date.now());
+    const cpuAtDue = options.cpuSeconds?.();
     const timedOut = await this.waitForDeliveries(ids, dueAt);
+    const cpuAtEnd = options.cpuSeconds?.();
 
     const arrivals = ids.map((id) => this.sink.firstAt(id)).filter((at): at is number => at !== undefined);
     const latenessMs = arrivals.map((at) => at - dueAt);
@@ -156,6 +163,7 @@ export class BurstRunner {
       lateness: latencySummary(latenessMs),
       latenessMs,
       timedOut,
+      cpuMsPerItem: cpuAtDue && cpuAtEnd && arrivals.length ? perItemMs(cpuAtDue, cpuAtEnd, arrivals.length) : undefined,
     };
   }
 
@@ -177,6 +185,10 @@ export class BurstRunner {
       await sleep(200);
     }
   }
+}
+
+function perItemMs(before: Record<string, number>, after: Record<string, number>, items: number): Record<string, number> {
+  return Object.fromEntries(Object.keys(after).map((role) => [role, Math.round((1000 * (after[role] - (before[role] ?? 0))) / items * 10) / 10]));
 }
 
 export const countDuplicates = (sink: Sink, ids: readonly string[]) => ids.reduce((sum, id) => sum + Math.max(0, sink.count(id) - 1), 0);

@@ -20,6 +20,8 @@ export interface SpawnOptions {
   cwd: string;
   env: NodeJS.ProcessEnv;
   logDir: string;
+  /** Options for node itself, before the entry (e.g. --cpu-prof, which NODE_OPTIONS refuses). */
+  nodeArgs?: string[];
 }
 
 const failures: string[] = [];
@@ -103,7 +105,7 @@ export function spawnChild(name: string, command: string, args: string[], { cwd,
  * and memory would then be read from the wrong pid.
  */
 export function spawnNodeEntry(name: string, entry: string, options: SpawnOptions): Child {
-  return spawnChild(name, process.execPath, ['--import', 'tsx', entry], options);
+  return spawnChild(name, process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', entry], options);
 }
 
 /** Resident memory in KiB (VmRSS), or undefined when the process is gone. */
@@ -128,6 +130,20 @@ export function cpuSeconds(pid: number): number {
   } catch {
     return 0;
   }
+}
+
+/** CPU seconds used so far by every process whose command name is `comm` (e.g. all of PostgreSQL's backends). */
+export function cpuSecondsOfCommand(comm: string): number {
+  let total = 0;
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (fs.readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === comm) total += cpuSeconds(Number(entry));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return total;
 }
 
 /**

@@ -54,7 +54,9 @@ export async function startHerald(o: HeraldOptions): Promise<HeraldSystem> {
     TEMPORAL_TASK_QUEUE: o.taskQueue,
     ...(o.databaseUrl ? { DATABASE_URL: o.databaseUrl } : {}),
   };
-  const spawnOptions = { cwd: o.repoRoot, logDir: o.logDir };
+  // A profiling aid for Herald's processes only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+  const nodeArgs = process.env.BENCH_HERALD_NODE_ARGS?.split(' ').filter(Boolean);
+  const spawnOptions = { cwd: o.repoRoot, logDir: o.logDir, nodeArgs };
   const children: Child[] = [];
   const waitForApi = () =>
     waitUntil(

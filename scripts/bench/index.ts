@@ -7,7 +7,7 @@ import path from 'node:path';
 import { createLogger } from '../../src/logger';
 import { parseBenchArgs, USAGE, type BenchArgs } from './args';
 import { BurstRunner, countDuplicates, type BurstRun } from './burst';
-import { childFailures, waitForQuiet } from './children';
+import { childFailures, cpuSeconds, cpuSecondsOfCommand, waitForQuiet } from './children';
 import { installExitHandlers, onCleanup, runCleanups, wasInterrupted } from './cleanup';
 import { startHerald, type HeraldDb } from './herald';
 import { sampleHistories } from './histories';
@@ -47,7 +47,8 @@ function describeRun(r: BurstRun): string {
   const created = `created ${r.n} in ${r.createSeconds.toFixed(1)} s (${r.createPerSecond.toFixed(0)}/s), ${due}`;
   const arrived = `${r.received}/${r.n} arrived${r.timedOut ? ' (gave up waiting)' : ''}`;
   const late = `lateness p50 ${r.lateness.p50} / p99 ${r.lateness.p99} / max ${r.lateness.max} ms`;
-  return `${created}; ${arrived}, ${r.deliveredPerSecond.toFixed(0)}/s, ${late}`;
+  const cpu = r.cpuMsPerItem ? `; CPU ms per item: ${Object.entries(r.cpuMsPerItem).map(([role, ms]) => `${role} ${ms}`).join(', ')}` : '';
+  return `${created}; ${arrived}, ${r.deliveredPerSecond.toFixed(0)}/s, ${late}${cpu}`;
 }
 
 async function runSection(db: HeraldDb, ctx: Context, section: SectionResult): Promise<void> {
@@ -87,24 +88,31 @@ async function runSection(db: HeraldDb, ctx: Context, section: SectionResult): P
     if (!(await waitForQuiet(pids, { timeoutMs: 30_000, busyShare: 0.1 }))) note('processes were still busy after 30 s; going on');
   };
 
+  // Where a burst's CPU goes: the system's own processes, the Temporal server, and PostgreSQL's backends.
+  const cpuOf = (system: BenchSystem) => () => ({
+    ...Object.fromEntries(system.processes().map((p) => [p.role, cpuSeconds(p.pid)])),
+    ...(server.pid ? { temporal: cpuSeconds(server.pid) } : {}),
+    ...(db === 'postgres' && system.name === 'Herald' ? { postgres: cpuSecondsOfCommand('postgres') } : {}),
+  });
+
   for (const system of systems) {
     const { run } = await runner.run(system, WARM_UP, { label: 'warmup', note, quiesce });
     section.warmUp.push(run);
     say(`warm-up ${system.name}: ${describeRun(run)}`);
   }
 
-  for (const n of args.sizes) {
+  for (const n of args.parts.includes('bursts') ? args.sizes : []) {
     for (let rep = 1; rep <= args.reps; rep++) {
       // Alternating systems within each repetition: a slow drift of the machine hits all of them alike.
       for (const system of systems) {
-        const { run, overrun } = await runner.run(system, n, { label: `burst${n}`, note, quiesce });
+        const { run, overrun } = await runner.run(system, n, { label: `burst${n}`, note, quiesce, cpuSeconds: cpuOf(system) });
         section.bursts.push({ ...run, rep, overrunTries: overrun.length });
         say(`burst ${n} ${system.name} rep ${rep}/${args.reps}: ${describeRun(run)}`);
       }
     }
   }
 
-  for (const system of onTemporal) {
+  for (const system of args.parts.includes('histories') ? onTemporal : []) {
     const run = section.bursts.find((b) => b.system === system.name && b.received > 0);
     if (!run) continue;
     const delivered = run.ids.filter((id) => ctx.sink.firstAt(id) !== undefined).map((id) => system.workflowId!(id));
@@ -113,7 +121,7 @@ async function runSection(db: HeraldDb, ctx: Context, section: SectionResult): P
     say(`histories ${system.name}: ${sample.summary.events.median} events, ${sample.summary.actions.median} actions (median of ${sample.perWorkflow.length})`);
   }
 
-  for (const system of onTemporal) {
+  for (const system of args.parts.includes('sleeping') ? onTemporal : []) {
     say(`${args.sleeping.toLocaleString('en-US')} sleeping ${system.name}: creating`);
     // A worker works through its backlog of first workflow tasks after the last create: about 10 ms
     // each on 2 cores, so the settle budget grows with the count (20 s for 500, 200 s for 10,000).
@@ -123,7 +131,7 @@ async function runSection(db: HeraldDb, ctx: Context, section: SectionResult): P
     say(`${args.sleeping.toLocaleString('en-US')} sleeping ${system.name}: ${describeRun(result.run)}`);
   }
 
-  for (const rate of args.openLoop.rates) {
+  for (const rate of args.parts.includes('open-loop') ? args.openLoop.rates : []) {
     for (let rep = 1; rep <= args.reps; rep++) {
       for (const system of onTemporal) {
         await quiesce();
