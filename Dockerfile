@@ -2,6 +2,8 @@
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
+# patches/ first: npm's postinstall applies them (patch-package) to the installed SDK.
+COPY patches ./patches
 # npm install, not npm ci: see scripts/ensure-deps.sh (the lockfile carries only Linux optional builds).
 RUN npm install --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
@@ -18,6 +20,7 @@ FROM node:20-bookworm-slim
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000 WORKFLOW_BUNDLE_PATH=/app/dist/workflow-bundle.js
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY patches ./patches
 RUN npm install --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 USER node

@@ -84,6 +84,7 @@ const envSchema = z.object({
   WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: positiveInt.default(100),
   WORKER_WORKFLOW_POLLERS: z.coerce.number().int().min(2).default(10),
   WORKER_ACTIVITY_POLLERS: positiveInt.default(10),
+  WORKER_WORKFLOW_STACK_TRACES: z.stringbool().default(false),
   WEBHOOK_TIMEOUT: duration('10s'),
   DEFAULT_LOCALE: z.string().regex(LOCALE_PATTERN, 'expected a locale such as en or en-US').default('en'),
   FCM_SERVICE_ACCOUNT_FILE: z.string().optional(),
@@ -137,6 +138,8 @@ export interface Config {
       maxConcurrentLocalActivities: number;
       workflowPollers: number;
       activityPollers: number;
+      /** Answer the `__stack_trace` query (the UI's Stack Trace tab); it costs CPU on every workflow task. */
+      workflowStackTraces: boolean;
     };
     /** A pre-built workflow bundle (production images); unset bundles the workflows at start-up. */
     workflowBundlePath?: string;
@@ -228,6 +231,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         maxConcurrentLocalActivities: e.WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES,
         workflowPollers: Math.min(e.WORKER_WORKFLOW_POLLERS, e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS),
         activityPollers: Math.min(e.WORKER_ACTIVITY_POLLERS, e.WORKER_MAX_CONCURRENT_ACTIVITIES),
+        workflowStackTraces: e.WORKER_WORKFLOW_STACK_TRACES,
       },
       workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,
     },

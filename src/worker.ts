@@ -20,6 +20,9 @@ export interface WorkerDeps {
 }
 
 export async function createWorker({ config, db, log, connection, workflowBundle, adapters }: WorkerDeps): Promise<Worker> {
+  // Read by our patch of the SDK (patches/) in the workflow threads, which copy this environment
+  // when Worker.create starts them.
+  process.env.HERALD_WORKFLOW_STACK_TRACES = config.temporal.worker.workflowStackTraces ? 'on' : 'off';
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,

@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -6,30 +5,8 @@ import path from 'node:path';
 import { call } from '../setup/http';
 import { freePort } from '../setup/net';
 import { client } from '../setup/scenario';
+import { startService } from '../setup/service';
 import { startWebhookReceiver, type WebhookReceiver } from '../setup/webhook-receiver';
-
-const ROOT = path.resolve(__dirname, '..', '..');
-
-/** `npm start` as a user runs it: the embedded dev server, PGlite, worker and API in one process. */
-async function startService(env: Record<string, string>): Promise<{ child: ChildProcess; exited: Promise<number | null> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: ROOT,
-    env: { ...process.env, ...env, LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('Herald API')) resolve();
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    void exited.then((code) => reject(new Error(`service exited with ${code} before it was up:\n${output}`)));
-  });
-  return { child, exited };
-}
 
 const portOpen = (port: number) =>
   new Promise<boolean>((resolve) => {

@@ -1,0 +1,29 @@
+// Herald as a user runs it: `src/main.ts` in a child process (API and worker together), so what the
+// test sees includes process-wide settings that jest's sandbox would hide (e.g. the environment
+// that the SDK's workflow threads copy).
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+/** `npm start` as a user runs it: the embedded dev server, PGlite, worker and API in one process. */
+export async function startService(env: Record<string, string>): Promise<{ child: ChildProcess; exited: Promise<number | null> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, ...env, LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let output = '';
+  await new Promise<void>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('Herald API')) resolve();
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    void exited.then((code) => reject(new Error(`service exited with ${code} before it was up:\n${output}`)));
+  });
+  return { child, exited };
+}
+
