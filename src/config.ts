@@ -11,14 +11,19 @@ export class ConfigError extends Error {
   }
 }
 
-const duration = (fallback: string) =>
+/** A duration such as 500ms or 5m; `positive` also refuses zero (a retry interval or timeout of 0 is never meant). */
+const duration = (fallback: string, { positive = false } = {}) =>
   z
     .string()
     .default(fallback)
     .transform((value, ctx) => {
-  const parsed = ms(value.trim() as ms.StringValue);
-  if (typeof parsed !== 'number' || !Number.isFinite(parsed) || parsed < 0) {
+      const parsed = ms(value.trim() as ms.StringValue);
+      if (typeof parsed !== 'number' || !Number.isFinite(parsed) || parsed < 0) {
         ctx.addIssue({ code: 'custom', message: 'expected a duration such as 500ms, 30s, 5m or 1h' });
+        return z.NEVER;
+      }
+      if (positive && parsed === 0) {
+        ctx.addIssue({ code: 'custom', message: 'must be longer than zero' });
         return z.NEVER;
       }
       return parsed;
@@ -49,11 +54,11 @@ const retrySchema = z.object(
     CHANNELS.flatMap((channel) => {
       const d = RETRY_DEFAULTS[channel];
       return [
-        [retryVar(channel, 'INITIAL_INTERVAL'), duration(d.initial)],
-        [retryVar(channel, 'MAX_INTERVAL'), duration(d.max)],
+        [retryVar(channel, 'INITIAL_INTERVAL'), duration(d.initial, { positive: true })],
+        [retryVar(channel, 'MAX_INTERVAL'), duration(d.max, { positive: true })],
         [retryVar(channel, 'MAX_ATTEMPTS'), positiveInt.default(d.attempts)],
-        [retryVar(channel, 'ATTEMPT_TIMEOUT'), duration(d.timeout)],
-        [retryVar(channel, 'TOTAL_TIMEOUT'), duration(d.budget)],
+        [retryVar(channel, 'ATTEMPT_TIMEOUT'), duration(d.timeout, { positive: true })],
+        [retryVar(channel, 'TOTAL_TIMEOUT'), duration(d.budget, { positive: true })],
       ];
     }),
   ) as Record<string, z.ZodType<number, string | undefined>>,
@@ -85,6 +90,7 @@ const envSchema = z.object({
   WORKER_WORKFLOW_POLLERS: z.coerce.number().int().min(2).default(10),
   WORKER_ACTIVITY_POLLERS: positiveInt.default(10),
   WORKER_WORKFLOW_STACK_TRACES: z.stringbool().default(false),
+  WORKER_STICKY_QUEUE_TIMEOUT: duration('2m', { positive: true }),
   WEBHOOK_TIMEOUT: duration('10s'),
   DEFAULT_LOCALE: z.string().regex(LOCALE_PATTERN, 'expected a locale such as en or en-US').default('en'),
   FCM_SERVICE_ACCOUNT_FILE: z.string().optional(),
@@ -140,6 +146,8 @@ export interface Config {
       activityPollers: number;
       /** Answer the `__stack_trace` query (the UI's Stack Trace tab); it costs CPU on every workflow task. */
       workflowStackTraces: boolean;
+      /** How long a workflow task waits for this worker (which holds the workflow in memory) before any worker may take it. */
+      stickyQueueTimeoutMs: number;
     };
     /** A pre-built workflow bundle (production images); unset bundles the workflows at start-up. */
     workflowBundlePath?: string;
@@ -193,6 +201,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(['VAPID_PUBLIC_KEY / VAPID_PRIVATE_KEY: set both or neither']);
   }
   const r = retries.data;
+  const retryProblems = CHANNELS.flatMap((channel) => {
+    const [initial, max, attempt, total] = (['INITIAL_INTERVAL', 'MAX_INTERVAL', 'ATTEMPT_TIMEOUT', 'TOTAL_TIMEOUT'] as const).map((f) => r[retryVar(channel, f)]);
+    return [
+      ...(max < initial ? [`${retryVar(channel, 'MAX_INTERVAL')}: ${ms(max)} is shorter than ${retryVar(channel, 'INITIAL_INTERVAL')} (${ms(initial)})`] : []),
+      ...(total < attempt ? [`${retryVar(channel, 'TOTAL_TIMEOUT')}: ${ms(total)} leaves no room for one attempt of ${retryVar(channel, 'ATTEMPT_TIMEOUT')} (${ms(attempt)})`] : []),
+    ];
+  });
+  if (retryProblems.length > 0) throw new ConfigError(retryProblems);
   const dataDir = path.resolve(e.DATA_DIR);
   const retry = Object.fromEntries(
     CHANNELS.map((channel): [Channel, RetrySettings] => [
@@ -232,6 +248,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         workflowPollers: Math.min(e.WORKER_WORKFLOW_POLLERS, e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS),
         activityPollers: Math.min(e.WORKER_ACTIVITY_POLLERS, e.WORKER_MAX_CONCURRENT_ACTIVITIES),
         workflowStackTraces: e.WORKER_WORKFLOW_STACK_TRACES,
+        stickyQueueTimeoutMs: e.WORKER_STICKY_QUEUE_TIMEOUT,
       },
       workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,
     },

@@ -38,6 +38,7 @@ export async function createWorker({ config, db, log, connection, workflowBundle
     }),
     shutdownGraceTime: config.temporal.shutdownGraceMs,
     maxCachedWorkflows: config.temporal.worker.maxCachedWorkflows,
+    stickyQueueScheduleToStartTimeout: config.temporal.worker.stickyQueueTimeoutMs,
     maxConcurrentWorkflowTaskExecutions: config.temporal.worker.maxConcurrentWorkflowTasks,
     maxConcurrentActivityTaskExecutions: config.temporal.worker.maxConcurrentActivities,
     maxConcurrentLocalActivityExecutions: config.temporal.worker.maxConcurrentLocalActivities,

@@ -83,9 +83,9 @@ async function runSection(db: HeraldDb, ctx: Context, section: SectionResult): P
   const note = (line: string) => say(`  ${line}`);
   // Every run starts on idle processes: a system still finishing its last run (recording
   // deliveries, completing workflows) would otherwise slow whichever system runs next.
-  const quiesce = async () => {
+  const quiesce = async (timeoutMs = 30_000) => {
     const pids = [...systems.flatMap((s) => s.processes().map((p) => p.pid)), ...(server.pid ? [server.pid] : [])];
-    if (!(await waitForQuiet(pids, { timeoutMs: 30_000, busyShare: 0.1 }))) note('processes were still busy after 30 s; going on');
+    if (!(await waitForQuiet(pids, { timeoutMs, busyShare: 0.1 }))) note(`processes were still busy after ${timeoutMs / 1000} s; going on`);
   };
 
   // Where a burst's CPU goes: the system's own processes, the Temporal server, and PostgreSQL's backends.
@@ -99,6 +99,21 @@ async function runSection(db: HeraldDb, ctx: Context, section: SectionResult): P
     const { run } = await runner.run(system, WARM_UP, { label: 'warmup', note, quiesce });
     section.warmUp.push(run);
     say(`warm-up ${system.name}: ${describeRun(run)}`);
+  }
+
+  // Memory first, on processes that have run nothing but the warm-up: a burst before it would leave
+  // its heap high-water mark in the reading.
+  for (const system of args.parts.includes('sleeping') ? onTemporal : []) {
+    say(`${args.sleeping.toLocaleString('en-US')} sleeping ${system.name}: creating`);
+    // A worker works through its backlog of first workflow tasks after the last create: about 10 ms
+    // each on 2 cores, so the settle budget grows with the count (20 s for 500, 200 s for 10,000).
+    const settleMs = Math.min(300_000, Math.max(20_000, args.sleeping * 20));
+    const result = await runSleeping(runner, system, args.sleeping, { settleMs, note, quiesce, cpuSeconds: cpuOf(system) });
+    section.sleeping.push(result);
+    say(`${args.sleeping.toLocaleString('en-US')} sleeping ${system.name}: ${describeRun(result.run)}`);
+    // Temporal records thousands of closed runs in its visibility store for minutes afterwards: a
+    // burst measured meanwhile would be charged for that work.
+    await quiesce(300_000);
   }
 
   for (const n of args.parts.includes('bursts') ? args.sizes : []) {
@@ -119,16 +134,6 @@ async function runSection(db: HeraldDb, ctx: Context, section: SectionResult): P
     const sample = await sampleHistories(server.client, system.name, delivered, args.histories);
     section.histories.push(sample);
     say(`histories ${system.name}: ${sample.summary.events.median} events, ${sample.summary.actions.median} actions (median of ${sample.perWorkflow.length})`);
-  }
-
-  for (const system of args.parts.includes('sleeping') ? onTemporal : []) {
-    say(`${args.sleeping.toLocaleString('en-US')} sleeping ${system.name}: creating`);
-    // A worker works through its backlog of first workflow tasks after the last create: about 10 ms
-    // each on 2 cores, so the settle budget grows with the count (20 s for 500, 200 s for 10,000).
-    const settleMs = Math.min(300_000, Math.max(20_000, args.sleeping * 20));
-    const result = await runSleeping(runner, system, args.sleeping, { settleMs, note, quiesce });
-    section.sleeping.push(result);
-    say(`${args.sleeping.toLocaleString('en-US')} sleeping ${system.name}: ${describeRun(result.run)}`);
   }
 
   for (const rate of args.parts.includes('open-loop') ? args.openLoop.rates : []) {

@@ -1,6 +1,6 @@
 // Many notifications asleep at once: the memory they hold while they wait, then how fast they all
 // wake and deliver when they come due together. Uses the burst runner with a longer lead.
-import type { BurstRun, BurstRunner } from './burst';
+import type { BurstOptions, BurstRun, BurstRunner } from './burst';
 import { rssKb, waitForQuiet } from './children';
 import type { BenchSystem } from './system';
 
@@ -22,7 +22,7 @@ export async function runSleeping(
   runner: BurstRunner,
   system: BenchSystem,
   n: number,
-  { settleMs, note, quiesce }: { settleMs: number; note: (line: string) => void; quiesce: () => Promise<void> },
+  { settleMs, note, quiesce, cpuSeconds }: { settleMs: number; note: (line: string) => void; quiesce: () => Promise<void> } & Pick<BurstOptions, 'cpuSeconds'>,
 ): Promise<SleepingRun> {
   let rssBeforeKb: Record<string, number | undefined> = {};
   let rssAsleepKb: Record<string, number | undefined> = {};
@@ -32,6 +32,7 @@ export async function runSleeping(
     // Room after the last create for the processes to go quiet, then to read their memory.
     extraLeadMs: settleMs + 5_000,
     quiesce,
+    cpuSeconds,
     beforeCreate: async () => {
       rssBeforeKb = readRss(system);
     },

@@ -49,4 +49,56 @@ describe('loadConfig', () => {
     expect(message).toMatch(/DATABASE_URL: expected a postgres:\/\/ URL/);
     expect((error as ConfigError).problems).toHaveLength(4);
   });
+
+  test('worker settings: defaults, and a bad value named', () => {
+    const worker = loadConfig({}).temporal.worker;
+    expect(worker).toMatchObject({ maxCachedWorkflows: 1000, stickyQueueTimeoutMs: 120_000, workflowStackTraces: false });
+    expect(loadConfig({ WORKER_WORKFLOW_STACK_TRACES: 'true', WORKER_STICKY_QUEUE_TIMEOUT: '30s' }).temporal.worker).toMatchObject({
+      stickyQueueTimeoutMs: 30_000,
+      workflowStackTraces: true,
+    });
+    expect(() => loadConfig({ WORKER_WORKFLOW_STACK_TRACES: 'maybe' })).toThrow(/WORKER_WORKFLOW_STACK_TRACES: .*\(got "maybe"\)/);
+    expect(() => loadConfig({ WORKER_STICKY_QUEUE_TIMEOUT: '0s' })).toThrow(/WORKER_STICKY_QUEUE_TIMEOUT: must be longer than zero/);
+  });
+
+  describe('retry settings that could never work stop start-up, naming the variable', () => {
+    const problemsOf = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+      } catch (err) {
+        if (err instanceof ConfigError) return err.problems;
+        throw err;
+      }
+      throw new Error('loadConfig accepted the settings');
+    };
+
+    test.each([
+      ['RETRY_WEBHOOK_INITIAL_INTERVAL', '0s', /RETRY_WEBHOOK_INITIAL_INTERVAL: must be longer than zero/],
+      ['RETRY_FCM_MAX_INTERVAL', '0', /RETRY_FCM_MAX_INTERVAL: must be longer than zero/],
+      ['RETRY_TELEGRAM_ATTEMPT_TIMEOUT', '0ms', /RETRY_TELEGRAM_ATTEMPT_TIMEOUT: must be longer than zero/],
+      ['RETRY_WEBPUSH_TOTAL_TIMEOUT', '0m', /RETRY_WEBPUSH_TOTAL_TIMEOUT: must be longer than zero/],
+      ['RETRY_WEBHOOK_INITIAL_INTERVAL', '-5s', /RETRY_WEBHOOK_INITIAL_INTERVAL: expected a duration/],
+    ])('%s=%s', (name, value, expected) => {
+      const problems = problemsOf({ [name]: value });
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toMatch(expected);
+    });
+
+    test('a maximum interval below the initial one', () => {
+      expect(problemsOf({ RETRY_FCM_INITIAL_INTERVAL: '5m', RETRY_FCM_MAX_INTERVAL: '1m' })).toEqual([
+        'RETRY_FCM_MAX_INTERVAL: 1m is shorter than RETRY_FCM_INITIAL_INTERVAL (5m)',
+      ]);
+    });
+
+    test('a total budget shorter than one attempt', () => {
+      expect(problemsOf({ RETRY_WEBHOOK_ATTEMPT_TIMEOUT: '30s', RETRY_WEBHOOK_TOTAL_TIMEOUT: '10s' })).toEqual([
+        'RETRY_WEBHOOK_TOTAL_TIMEOUT: 10s leaves no room for one attempt of RETRY_WEBHOOK_ATTEMPT_TIMEOUT (30s)',
+      ]);
+    });
+
+    test('equal bounds are fine', () => {
+      const config = loadConfig({ RETRY_WEBHOOK_INITIAL_INTERVAL: '10s', RETRY_WEBHOOK_MAX_INTERVAL: '10s', RETRY_WEBHOOK_ATTEMPT_TIMEOUT: '1m', RETRY_WEBHOOK_TOTAL_TIMEOUT: '1m' });
+      expect(config.channels.retry.webhook).toMatchObject({ initialIntervalMs: 10_000, maximumIntervalMs: 10_000, attemptTimeoutMs: 60_000, totalTimeoutMs: 60_000 });
+    });
+  });
 });
