@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { killOnExit, onCleanup, throwIfInterrupted } from './cleanup';
-import { sleep } from './timing';
+import { sleep, WaitAborted } from './timing';
 
 export interface Child {
   name: string;
@@ -32,7 +32,7 @@ const failures: string[] = [];
  */
 export function assertChildrenAlive(): void {
   throwIfInterrupted();
-  if (failures.length > 0) throw new Error(failures.join('\n'));
+  if (failures.length > 0) throw new WaitAborted(failures.join('\n'));
 }
 
 export function childFailures(): readonly string[] {

@@ -1,5 +1,6 @@
 // One place that knows what the benchmark started, so a normal end, an error and Ctrl-C all leave
 // nothing behind: no temporal server, worker, API, redis or scratch database outliving the run.
+import { WaitAborted } from './timing';
 
 interface Cleanup {
   name: string;
@@ -14,7 +15,7 @@ let interrupted = false;
 
 /** Called by every wait loop: after Ctrl-C the run stops at its next check instead of timing out. */
 export function throwIfInterrupted(): void {
-  if (interrupted) throw new Error('interrupted');
+  if (interrupted) throw new WaitAborted('interrupted');
 }
 
 export const wasInterrupted = () => interrupted;

@@ -2,6 +2,9 @@
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** Ends any wait at once instead of being retried: a child process died, or the user pressed Ctrl-C. */
+export class WaitAborted extends Error {}
+
 /**
  * Polls `check` until it returns a value other than undefined, or throws once `timeoutMs` has passed.
  * `what` names the wait in the error, so a timeout says what never happened.
@@ -18,6 +21,7 @@ export async function waitUntil<T>(
       const value = await check();
       if (value !== undefined) return value;
     } catch (err) {
+      if (err instanceof WaitAborted) throw err;
       lastError = err;
     }
     if (Date.now() > deadline) {
