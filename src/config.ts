@@ -91,6 +91,7 @@ const envSchema = z.object({
   WORKER_ACTIVITY_POLLERS: positiveInt.default(10),
   WORKER_WORKFLOW_STACK_TRACES: z.stringbool().default(false),
   WORKER_STICKY_QUEUE_TIMEOUT: duration('2m', { positive: true }),
+  WORKER_WORKFLOW_WATCHDOG: z.stringbool().default(false),
   WEBHOOK_TIMEOUT: duration('10s'),
   DEFAULT_LOCALE: z.string().regex(LOCALE_PATTERN, 'expected a locale such as en or en-US').default('en'),
   FCM_SERVICE_ACCOUNT_FILE: z.string().optional(),
@@ -148,6 +149,8 @@ export interface Config {
       workflowStackTraces: boolean;
       /** How long a workflow task waits for this worker (which holds the workflow in memory) before any worker may take it. */
       stickyQueueTimeoutMs: number;
+      /** Stop a call into workflow code after 5 s (a runaway loop) instead of letting it hold the workflow thread. */
+      workflowWatchdog: boolean;
     };
     /** A pre-built workflow bundle (production images); unset bundles the workflows at start-up. */
     workflowBundlePath?: string;
@@ -249,6 +252,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         activityPollers: Math.min(e.WORKER_ACTIVITY_POLLERS, e.WORKER_MAX_CONCURRENT_ACTIVITIES),
         workflowStackTraces: e.WORKER_WORKFLOW_STACK_TRACES,
         stickyQueueTimeoutMs: e.WORKER_STICKY_QUEUE_TIMEOUT,
+        workflowWatchdog: e.WORKER_WORKFLOW_WATCHDOG,
       },
       workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,
     },

@@ -6,6 +6,7 @@ import type { Config } from './config';
 import type { Database } from './db';
 import type { Logger } from './logger';
 import { createRenderer } from './notifications/templates';
+import { WORKFLOW_BUNDLER_OPTIONS, WORKFLOWS_PATH } from './temporal/workflow-bundle';
 import type { Channel } from '../workflows/definitions';
 
 export interface WorkerDeps {
@@ -23,11 +24,12 @@ export async function createWorker({ config, db, log, connection, workflowBundle
   // Read by our patch of the SDK (patches/) in the workflow threads, which copy this environment
   // when Worker.create starts them.
   process.env.HERALD_WORKFLOW_STACK_TRACES = config.temporal.worker.workflowStackTraces ? 'on' : 'off';
+  process.env.HERALD_WORKFLOW_WATCHDOG = config.temporal.worker.workflowWatchdog ? 'on' : 'off';
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    ...(workflowBundle ? { workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
+    ...(workflowBundle ? { workflowBundle } : { workflowsPath: WORKFLOWS_PATH, bundlerOptions: WORKFLOW_BUNDLER_OPTIONS }),
     activities: createActivities({
       db,
       log,

@@ -35,6 +35,12 @@ export interface HeraldSystem extends BenchSystem {
 const HERALD_SETTING =
   /^(NODE_ENV|LOG_LEVEL|HOST|PORT|DATA_DIR|DATABASE_.*|API_KEYS|TEMPORAL_.*|WORKFLOW_BUNDLE_PATH|WORKER_.*|WEBHOOK_TIMEOUT|DEFAULT_LOCALE|FCM_.*|VAPID_.*|WEB_PUSH_.*|TELEGRAM_.*|ACTIVE_WINDOW_MINUTES|DELIVERY_OFF_RECHECK|THROTTLE_.*|RETRY_.*)$/;
 
+function settingOf(assignment: string): [string, string] {
+  const match = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(assignment);
+  if (!match || !HERALD_SETTING.test(match[1])) throw new Error(`BENCH_HERALD_ENV: expected NAME=value of a Herald setting, got "${assignment}"`);
+  return [match[1], match[2]];
+}
+
 /** The throttle allows a burst of 20 per user by default; a bench burst gives a user at most this many. */
 const MAX_PER_USER_PER_BURST = 10;
 /** Open-loop items are never due during the run, so they need no recipient with a webhook. */
@@ -53,6 +59,8 @@ export async function startHerald(o: HeraldOptions): Promise<HeraldSystem> {
     TEMPORAL_ADDRESS: o.temporalAddress,
     TEMPORAL_TASK_QUEUE: o.taskQueue,
     ...(o.databaseUrl ? { DATABASE_URL: o.databaseUrl } : {}),
+    // An experiment aid: Herald settings to try, e.g. "WORKER_MAX_CACHED_WORKFLOWS=300 WORKER_WORKFLOW_WATCHDOG=true".
+    ...Object.fromEntries((process.env.BENCH_HERALD_ENV ?? '').split(' ').filter(Boolean).map(settingOf)),
   };
   // A profiling aid for Herald's processes only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
   const nodeArgs = process.env.BENCH_HERALD_NODE_ARGS?.split(' ').filter(Boolean);

@@ -216,7 +216,7 @@ async function main(): Promise<number> {
     say('bundling workflow code (once, so workers start without webpack)');
     const t1Bundle = await buildWorkflowBundle(T1_WORKFLOWS, path.join(runDir, 't1-workflows.js'));
     const heraldBundle = args.dbs.includes('postgres')
-      ? await buildWorkflowBundle(require.resolve('../../workflows'), path.join(runDir, 'herald-workflows.js'))
+      ? await buildWorkflowBundle('herald', path.join(runDir, 'herald-workflows.js'))
       : undefined;
     const peers = args.peers.includes('bullmq') ? [await startBullmq({ sinkUrl: sink.url, runDir, logDir, repoRoot: REPO_ROOT })] : [];
     const ctx: Context = { args, server, sink, runner: new BurstRunner(sink, tag), tag, runDir, logDir, t1Bundle, heraldBundle, peers };

@@ -8,6 +8,7 @@ import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import type { Logger } from '../../src/logger';
 import { resolveTemporalBinary } from '../../src/temporal/binary';
 import { startDevServer } from '../../src/temporal/dev-server';
+import { bundleHeraldWorkflows } from '../../src/temporal/workflow-bundle';
 import { killOnExit, onCleanup } from './cleanup';
 import { freePort } from './ports';
 import { mapLimit, waitUntil, withTimeout } from './timing';
@@ -49,9 +50,10 @@ export async function openTemporal({ address, dir, log }: { address?: string; di
   return { address, description, pid, client: new Client({ connection, namespace: NAMESPACE }) };
 }
 
-/** Bundles workflow code once, so workers start without running webpack. */
-export async function buildWorkflowBundle(workflowsPath: string, outFile: string): Promise<string> {
-  const { code } = await bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') });
+/** Bundles workflow code once, so workers start without running webpack: T1's with the SDK's defaults, Herald's as its worker does. */
+export async function buildWorkflowBundle(workflows: string | 'herald', outFile: string): Promise<string> {
+  const logger = new DefaultLogger('WARN');
+  const code = workflows === 'herald' ? await bundleHeraldWorkflows(logger) : (await bundleWorkflowCode({ workflowsPath: workflows, logger })).code;
   fs.writeFileSync(outFile, code);
   return outFile;
 }

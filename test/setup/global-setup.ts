@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { bundleWorkflowCode } from '@temporalio/worker';
+import { bundleHeraldWorkflows } from '../../src/temporal/workflow-bundle';
 import { createLogger } from '../../src/logger';
 import { resolveTemporalBinary } from '../../src/temporal/binary';
 import { startDevServer } from '../../src/temporal/dev-server';
@@ -23,9 +23,8 @@ export default async function globalSetup(): Promise<void> {
   (globalThis as { __temporalDevServer?: unknown }).__temporalDevServer = server;
   process.env.TEST_TEMPORAL_ADDRESS = server.address;
 
-  const { code } = await bundleWorkflowCode({
-    workflowsPath: require.resolve('../../workflows'),
-    logger: { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: console.warn, error: console.error },
+  const code = await bundleHeraldWorkflows({
+    log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: console.warn, error: console.error,
   });
   const bundlePath = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'herald-test-')), 'workflow-bundle.js');
   fs.writeFileSync(bundlePath, code);
