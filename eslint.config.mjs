@@ -42,6 +42,13 @@ export default tseslint.config(
           ],
         },
       ],
+      // The worker loads workflow modules once and shares them between workflows (preloadModules):
+      // a module-level variable would leak one workflow's state into another.
+      'no-restricted-syntax': [
+        'error',
+        { selector: 'Program > VariableDeclaration[kind=/let|var/]', message: 'Workflow modules are shared between workflows: keep state inside the workflow function.' },
+        { selector: 'Program > ExportNamedDeclaration > VariableDeclaration[kind=/let|var/]', message: 'Workflow modules are shared between workflows: keep state inside the workflow function.' },
+      ],
     },
   },
   {

@@ -16,8 +16,8 @@ import { client, inSeconds, statusesOf } from '../test/setup/scenario';
 import { startTestStack, type TestStack } from '../test/setup/stack';
 import { startWebhookReceiver } from '../test/setup/webhook-receiver';
 
-/** The workflow version new notifications start with: `notificationWorkflowV2`. */
-const CURRENT_VERSION = 'v2';
+/** The workflow version new notifications start with: `notificationWorkflowV3`. */
+const CURRENT_VERSION = 'v3';
 const OUT_DIR = path.resolve(__dirname, '..', 'test', 'fixtures', 'histories', CURRENT_VERSION);
 
 type Api = ReturnType<typeof client>;

@@ -29,13 +29,31 @@ const iso = (ms: number) => new Date(ms).toISOString();
 const nonCancellable = <T>(fn: () => Promise<T>) => CancellationScope.nonCancellable(fn);
 
 /**
+ * What sets the workflow types that run this code apart. Each type fixes its shape for good, so a run
+ * replays with the commands it was recorded with (docs/upgrades.md).
+ */
+interface Shape {
+  /** Write SENDING to the NotificationStatus search attribute: one more visibility write on the server. */
+  mirrorSending: boolean;
+}
+
+/**
  * One notification, from its due time to a terminal state. The API has already recorded it as
  * SCHEDULED(accepted); this run sleeps, decides at the due time in one local activity, and sends with
  * one activity per target. A single-target delivery is recorded by its send activity; any other
- * outcome by one more local activity. Every recorded status is mirrored in the NotificationStatus
- * search attribute, so operators can filter on it (SENDING included).
+ * outcome by one more local activity. The NotificationStatus search attribute follows every recorded
+ * status except the short-lived SENDING: it goes from SCHEDULED straight to the outcome.
  */
+export async function notificationWorkflowV3(input: NotificationInput): Promise<NotificationResult> {
+  return runNotification(input, { mirrorSending: false });
+}
+
+/** Runs started before V3, identical but for SENDING, which they also write to NotificationStatus. */
 export async function notificationWorkflowV2(input: NotificationInput): Promise<NotificationResult> {
+  return runNotification(input, { mirrorSending: true });
+}
+
+async function runNotification(input: NotificationInput, shape: Shape): Promise<NotificationResult> {
   const { resume } = input;
   const s: RunState = {
     status: resume?.status ?? 'SCHEDULED',
@@ -53,7 +71,7 @@ export async function notificationWorkflowV2(input: NotificationInput): Promise<
 
   /** Adopts a recorded status; the search attributes follow when the status or the due time changes (one upsert). */
   function adopt(to: NotificationStatus, reason: string | undefined, scheduledAt?: string) {
-    const statusChanged = to !== s.status;
+    const statusChanged = to !== s.status && (to !== 'SENDING' || shape.mirrorSending);
     Object.assign(s, { status: to, reason });
     if (!statusChanged && !scheduledAt) return;
     upsertSearchAttributes([
@@ -163,7 +181,8 @@ export async function notificationWorkflowV2(input: NotificationInput): Promise<
       // A notification held for days (delivery switched off) must not outgrow its history: carry on in a new run.
       if (workflowInfo().continueAsNewSuggested && allHandlersFinished()) {
         const carried: ResumeState = { seq: s.seq, status: s.status as ResumeState['status'], reason: s.reason, deferReason: s.deferReason, dueAt: iso(s.dueAt) };
-        return await continueAsNew<typeof notificationWorkflowV2>({ ...input, content: s.content, scheduledAt: s.scheduledAt, resume: carried });
+        // The next run keeps this run's workflow type, and so its shape.
+        return await continueAsNew<typeof notificationWorkflowV3>({ ...input, content: s.content, scheduledAt: s.scheduledAt, resume: carried });
       }
       // A durable timer that a queued command cuts short: survives restarts, costs nothing while it waits.
       if (await condition(() => s.inbox.length > 0, Math.max(1, s.dueAt - Date.now()))) continue;

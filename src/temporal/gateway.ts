@@ -23,7 +23,7 @@ import {
   type StatusView,
   type TooLateDetails,
 } from '../../workflows/definitions';
-import type { notificationWorkflowV2 } from '../../workflows';
+import type { notificationWorkflowV3 } from '../../workflows';
 
 const UPDATE_DEADLINE_MS = 30_000;
 const GRPC_DEADLINE_EXCEEDED = 4;
@@ -46,7 +46,7 @@ export class TemporalGateway {
    */
   async startNotification(input: NotificationInput): Promise<boolean> {
     try {
-      await this.client.workflow.start<typeof notificationWorkflowV2>('notificationWorkflowV2', {
+      await this.client.workflow.start<typeof notificationWorkflowV3>('notificationWorkflowV3', {
         workflowId: input.notificationId,
         taskQueue: this.taskQueue,
         args: [input],

@@ -55,6 +55,6 @@ describe('workflow stack traces', () => {
   it('show where a sleeping notification waits when WORKER_WORKFLOW_STACK_TRACES=true', async () => {
     const answer = await stackTraceQuery({ WORKER_WORKFLOW_STACK_TRACES: 'true' });
     expect(answer.error).toBeUndefined();
-    expect(answer.stack).toMatch(/at notificationWorkflowV2 \(.*workflows\/notification\.ts:\d+/);
+    expect(answer.stack).toMatch(/at runNotification \(.*workflows\/notification\.ts:\d+/);
   });
 });

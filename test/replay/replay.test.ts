@@ -29,12 +29,14 @@ const workflowBundle = () => ({ codePath: process.env.TEST_WORKFLOW_BUNDLE! });
 describe('replaying committed workflow histories', () => {
   beforeAll(() => installTemporalLogging(createLogger(process.env.TEST_LOG_LEVEL ?? 'error', 'test')));
 
-  test('every lifecycle path has a fixture, for runs started by either workflow version', () => {
+  test('every lifecycle path has a fixture, for runs started by every workflow version', () => {
     const paths = ['cancelled', 'changed', 'deferred', 'delivered', 'replaced'];
     expect(fixtures).toEqual(expect.arrayContaining(paths.map((p) => `v1/${p}.json`)));
-    expect(fixtures).toEqual(
-      expect.arrayContaining([...paths, 'deferred-changed', 'workflow-cancelled', 'failed', 'expired'].map((p) => `v2/${p}.json`)),
-    );
+    for (const version of ['v2', 'v3']) {
+      expect(fixtures).toEqual(
+        expect.arrayContaining([...paths, 'deferred-changed', 'workflow-cancelled', 'failed', 'expired'].map((p) => `${version}/${p}.json`)),
+      );
+    }
   });
 
   test('every history replays against the current workflow code', async () => {
@@ -48,7 +50,7 @@ describe('replaying committed workflow histories', () => {
 
   test('the replay check can fail: a workflow that calls a different activity first is refused', async () => {
     // A stand-in for an unguarded change before the first sleep: it schedules evaluateDueChecks where
-    // the first version's history starts with recordAccepted and the second's with its sleep timer.
+    // the first version's history starts with recordAccepted and the later ones' with their sleep timer.
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'herald-changed-workflow-'));
     try {
       fs.writeFileSync(
@@ -59,7 +61,8 @@ describe('replaying committed workflow histories', () => {
            await evaluateDueChecks({ notificationId: input.notificationId });
            return { status: 'DELIVERED', targets: [] };
          };
-         exports.notificationWorkflowV2 = exports.notificationWorkflow;`,
+         exports.notificationWorkflowV2 = exports.notificationWorkflow;
+         exports.notificationWorkflowV3 = exports.notificationWorkflow;`,
       );
       const { code } = await bundleWorkflowCode({
         workflowsPath: path.join(dir, 'workflows.js'),
@@ -70,7 +73,7 @@ describe('replaying committed workflow histories', () => {
         }),
         logger: { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: console.error },
       });
-      for (const fixture of ['v1/delivered.json', 'v2/delivered.json']) {
+      for (const fixture of ['v1/delivered.json', 'v2/delivered.json', 'v3/delivered.json']) {
         const replay = Worker.runReplayHistory({ workflowBundle: { code } }, load(fixture), fixture);
         const error = await replay.then(() => undefined, (err: unknown) => err);
         expect(error).toBeInstanceOf(DeterminismViolationError);
