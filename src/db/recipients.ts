@@ -1,4 +1,4 @@
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import {
   categorySettings,
   notifications,
@@ -107,21 +107,17 @@ export async function setDeliveryEnabled(db: Executor, enabled: boolean): Promis
 }
 
 /**
- * The recipient's buckets for these channels, locked until the surrounding transaction ends. Missing
- * buckets are created full first: FOR UPDATE locks only rows that exist, and two concurrent first
- * checks must not both see an imaginary full bucket.
+ * The recipient's buckets for these channels, locked until the surrounding transaction ends, in one
+ * statement. A missing bucket is created full; an existing one is "updated" to itself, which locks
+ * it as FOR UPDATE would, so two concurrent first checks never both see an imaginary full bucket.
+ * Channels are locked in one order, so two checks of the same recipient cannot deadlock.
  */
 export async function lockBuckets(db: Executor, userId: string, channels: Channel[], full: { tokens: number; at: Date }) {
-  await db
-    .insert(throttleBuckets)
-    .values(channels.map((channel) => ({ userId, channel, tokens: full.tokens, updatedAt: full.at })))
-    .onConflictDoNothing();
   return db
-    .select()
-    .from(throttleBuckets)
-    .where(and(eq(throttleBuckets.userId, userId), inArray(throttleBuckets.channel, channels)))
-    .orderBy(throttleBuckets.channel)
-    .for('update');
+    .insert(throttleBuckets)
+    .values([...channels].sort().map((channel) => ({ userId, channel, tokens: full.tokens, updatedAt: full.at })))
+    .onConflictDoUpdate({ target: [throttleBuckets.userId, throttleBuckets.channel], set: { tokens: sql`${throttleBuckets.tokens}` } })
+    .returning();
 }
 
 export async function saveBucket(db: Executor, userId: string, channel: Channel, tokens: number, at: Date) {
