@@ -101,11 +101,13 @@ export function spawnChild(name: string, command: string, args: string[], { cwd,
 }
 
 /**
- * `node --import tsx <entry>`, not the tsx CLI: the CLI runs the program in a second node process,
- * and memory would then be read from the wrong pid.
+ * Runs a TypeScript entry with `node --import tsx` (as `npm start` runs it), compiled JavaScript with
+ * plain node. Not the tsx CLI: it runs the program in a second node process, and memory would then
+ * be read from the wrong pid.
  */
 export function spawnNodeEntry(name: string, entry: string, options: SpawnOptions): Child {
-  return spawnChild(name, process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', entry], options);
+  const loader = entry.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  return spawnChild(name, process.execPath, [...(options.nodeArgs ?? []), ...loader, entry], options);
 }
 
 /** Resident memory in KiB (VmRSS), or undefined when the process is gone. */

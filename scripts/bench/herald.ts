@@ -1,5 +1,8 @@
 // Herald as it runs for real: child processes of this working tree, on PGlite (one process, API and
 // worker together, as `npm start`) or on PostgreSQL (API and worker apart, as in production).
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { loadConfig } from '../../src/config';
 import { assertChildrenAlive, spawnNodeEntry, type Child } from './children';
@@ -24,6 +27,18 @@ export interface HeraldOptions {
   databaseUrl?: string;
   /** PostgreSQL only: a prebuilt workflow bundle, so the worker starts without webpack. */
   workflowBundle?: string;
+  /** PostgreSQL only: Herald compiled by `buildCompiledHerald`, run with plain node as in production. */
+  compiledDir?: string;
+}
+
+/**
+ * Compiles Herald as its Docker image does (tsc, then the migrations beside the output), so the
+ * PostgreSQL processes run and use memory as they do in production, without tsx compiling on the fly.
+ */
+export function buildCompiledHerald(repoRoot: string, outDir: string): void {
+  fs.rmSync(outDir, { recursive: true, force: true });
+  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', outDir], { cwd: repoRoot, stdio: 'inherit' });
+  fs.cpSync(path.join(repoRoot, 'drizzle', 'migrations'), path.join(outDir, 'drizzle', 'migrations'), { recursive: true });
 }
 
 export interface HeraldSystem extends BenchSystem {
@@ -86,12 +101,12 @@ export async function startHerald(o: HeraldOptions): Promise<HeraldSystem> {
     await waitForApi();
     processes = [{ role: 'api+worker', pid: main.pid }];
   } else {
-    if (!o.databaseUrl || !o.workflowBundle) throw new Error('Herald on PostgreSQL needs a database URL and a workflow bundle');
+    if (!o.databaseUrl || !o.workflowBundle || !o.compiledDir) throw new Error('Herald on PostgreSQL needs a database URL, a workflow bundle and the compiled code');
     // The API first: it applies the migrations, and the worker then opens a database that is ready.
-    const api = spawnNodeEntry('herald-postgres-api', 'src/api-main.ts', { ...spawnOptions, env });
+    const api = spawnNodeEntry('herald-postgres-api', path.join(o.compiledDir, 'src', 'api-main.js'), { ...spawnOptions, env });
     children.push(api);
     await waitForApi();
-    const worker = spawnNodeEntry('herald-postgres-worker', 'src/worker-main.ts', {
+    const worker = spawnNodeEntry('herald-postgres-worker', path.join(o.compiledDir, 'src', 'worker-main.js'), {
       ...spawnOptions,
       env: { ...env, WORKFLOW_BUNDLE_PATH: o.workflowBundle },
     });

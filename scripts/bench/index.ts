@@ -9,7 +9,7 @@ import { parseBenchArgs, USAGE, type BenchArgs } from './args';
 import { BurstRunner, countDuplicates, type BurstRun } from './burst';
 import { childFailures, cpuSeconds, cpuSecondsOfCommand, waitForQuiet } from './children';
 import { installExitHandlers, onCleanup, runCleanups, wasInterrupted } from './cleanup';
-import { startHerald, type HeraldDb } from './herald';
+import { buildCompiledHerald, startHerald, type HeraldDb } from './herald';
 import { sampleHistories } from './histories';
 import { runOpenLoop } from './open-loop';
 import { startBullmq } from './peer-bullmq/system';
@@ -24,6 +24,8 @@ import { buildWorkflowBundle, openTemporal, type TemporalServer } from './tempor
 import { sleep } from './timing';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
+/** Herald compiled for the PostgreSQL runs; inside the repo so that node finds its node_modules. */
+const COMPILED_DIR = path.join(REPO_ROOT, 'dist', 'bench');
 /** A first small burst per system: starts connections, JIT and caches, and proves the path works. */
 const WARM_UP = 50;
 const started = Date.now();
@@ -76,6 +78,7 @@ async function runSection(db: HeraldDb, ctx: Context, section: SectionResult): P
     logDir: ctx.logDir,
     databaseUrl,
     workflowBundle: ctx.heraldBundle,
+    compiledDir: COMPILED_DIR,
   });
   say(`Herald is up at ${herald.apiUrl} (${herald.processes().map((p) => `${p.role} pid ${p.pid}`).join(', ')})`);
   const systems = [t1, herald, ...ctx.peers];
@@ -218,6 +221,10 @@ async function main(): Promise<number> {
     const heraldBundle = args.dbs.includes('postgres')
       ? await buildWorkflowBundle('herald', path.join(runDir, 'herald-workflows.js'))
       : undefined;
+    if (args.dbs.includes('postgres')) {
+      say('compiling Herald with tsc, as its Docker image runs it');
+      buildCompiledHerald(REPO_ROOT, COMPILED_DIR);
+    }
     const peers = args.peers.includes('bullmq') ? [await startBullmq({ sinkUrl: sink.url, runDir, logDir, repoRoot: REPO_ROOT })] : [];
     const ctx: Context = { args, server, sink, runner: new BurstRunner(sink, tag), tag, runDir, logDir, t1Bundle, heraldBundle, peers };
     for (const db of args.dbs) {
@@ -250,7 +257,7 @@ async function main(): Promise<number> {
 function heraldLayout(db: HeraldDb): string {
   return db === 'pglite'
     ? 'one process, src/main.ts (API + worker, PGlite in a temp DATA_DIR)'
-    : 'src/api-main.ts + src/worker-main.ts sharing a scratch database';
+    : 'api-main + worker-main compiled with tsc (as in the Docker image), sharing a scratch database';
 }
 
 main().then(
