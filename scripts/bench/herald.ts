@@ -7,6 +7,7 @@ import type { Client } from '@temporalio/client';
 import { loadConfig } from '../../src/config';
 import { assertChildrenAlive, spawnNodeEntry, type Child } from './children';
 import { freePort } from './ports';
+import { installDebianPackage } from './debian';
 import type { BenchSystem } from './system';
 import { terminateWorkflows, waitForPollers } from './temporal';
 import { mapLimit, waitUntil } from './timing';
@@ -29,6 +30,18 @@ export interface HeraldOptions {
   workflowBundle?: string;
   /** PostgreSQL only: Herald compiled by `buildCompiledHerald`, run with plain node as in production. */
   compiledDir?: string;
+  /** PostgreSQL only: jemalloc to preload, as the Docker image does (see `findJemalloc`). */
+  jemalloc?: string;
+}
+
+/**
+ * jemalloc, which the Docker image preloads into Herald's processes (glibc's malloc fragments under
+ * the SDK's native threads: see docs/performance.md). Installed when missing; undefined if it cannot be.
+ */
+export function findJemalloc(): string | undefined {
+  const multiarch = { x64: 'x86_64', arm64: 'aarch64' }[process.arch as string] ?? process.arch;
+  const found = () => [`/usr/lib/${multiarch}-linux-gnu/libjemalloc.so.2`, '/usr/lib/libjemalloc.so.2'].find((p) => fs.existsSync(p));
+  return installDebianPackage('libjemalloc2', () => found() !== undefined, "the memory allocator of Herald's production image") ? found() : undefined;
 }
 
 /**
@@ -103,12 +116,13 @@ export async function startHerald(o: HeraldOptions): Promise<HeraldSystem> {
   } else {
     if (!o.databaseUrl || !o.workflowBundle || !o.compiledDir) throw new Error('Herald on PostgreSQL needs a database URL, a workflow bundle and the compiled code');
     // The API first: it applies the migrations, and the worker then opens a database that is ready.
-    const api = spawnNodeEntry('herald-postgres-api', path.join(o.compiledDir, 'src', 'api-main.js'), { ...spawnOptions, env });
+    const productionEnv = { ...env, ...(o.jemalloc ? { LD_PRELOAD: o.jemalloc } : {}) };
+    const api = spawnNodeEntry('herald-postgres-api', path.join(o.compiledDir, 'src', 'api-main.js'), { ...spawnOptions, env: productionEnv });
     children.push(api);
     await waitForApi();
     const worker = spawnNodeEntry('herald-postgres-worker', path.join(o.compiledDir, 'src', 'worker-main.js'), {
       ...spawnOptions,
-      env: { ...env, WORKFLOW_BUNDLE_PATH: o.workflowBundle },
+      env: { ...productionEnv, WORKFLOW_BUNDLE_PATH: o.workflowBundle },
     });
     children.push(worker);
     processes = [

@@ -9,7 +9,7 @@ import { parseBenchArgs, USAGE, type BenchArgs } from './args';
 import { BurstRunner, countDuplicates, type BurstRun } from './burst';
 import { childFailures, cpuSeconds, cpuSecondsOfCommand, waitForQuiet } from './children';
 import { installExitHandlers, onCleanup, runCleanups, wasInterrupted } from './cleanup';
-import { buildCompiledHerald, startHerald, type HeraldDb } from './herald';
+import { buildCompiledHerald, findJemalloc, startHerald, type HeraldDb } from './herald';
 import { sampleHistories } from './histories';
 import { runOpenLoop } from './open-loop';
 import { startBullmq } from './peer-bullmq/system';
@@ -41,6 +41,7 @@ interface Context {
   logDir: string;
   t1Bundle: string;
   heraldBundle?: string;
+  jemalloc?: string;
   peers: BenchSystem[];
 }
 
@@ -79,6 +80,7 @@ async function runSection(db: HeraldDb, ctx: Context, section: SectionResult): P
     databaseUrl,
     workflowBundle: ctx.heraldBundle,
     compiledDir: COMPILED_DIR,
+    jemalloc: ctx.jemalloc,
   });
   say(`Herald is up at ${herald.apiUrl} (${herald.processes().map((p) => `${p.role} pid ${p.pid}`).join(', ')})`);
   const systems = [t1, herald, ...ctx.peers];
@@ -221,12 +223,15 @@ async function main(): Promise<number> {
     const heraldBundle = args.dbs.includes('postgres')
       ? await buildWorkflowBundle('herald', path.join(runDir, 'herald-workflows.js'))
       : undefined;
+    let jemalloc: string | undefined;
     if (args.dbs.includes('postgres')) {
       say('compiling Herald with tsc, as its Docker image runs it');
       buildCompiledHerald(REPO_ROOT, COMPILED_DIR);
+      jemalloc = findJemalloc();
+      say(jemalloc ? `Herald on PostgreSQL preloads ${jemalloc}, as its Docker image does` : 'jemalloc is missing: Herald on PostgreSQL runs on glibc malloc and uses more memory than in production');
     }
     const peers = args.peers.includes('bullmq') ? [await startBullmq({ sinkUrl: sink.url, runDir, logDir, repoRoot: REPO_ROOT })] : [];
-    const ctx: Context = { args, server, sink, runner: new BurstRunner(sink, tag), tag, runDir, logDir, t1Bundle, heraldBundle, peers };
+    const ctx: Context = { args, server, sink, runner: new BurstRunner(sink, tag), tag, runDir, logDir, t1Bundle, heraldBundle, jemalloc, peers };
     for (const db of args.dbs) {
       const section: SectionResult = { db, herald: heraldLayout(db), warmUp: [], bursts: [], histories: [], sleeping: [], openLoop: [] };
       result.sections.push(section);

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { assertChildrenAlive, spawnChild } from '../children';
+import { installDebianPackage } from '../debian';
 import { freePort } from '../ports';
 import { waitUntil } from '../timing';
 
@@ -12,18 +13,9 @@ function hasRedisServer(): boolean {
   return spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
 }
 
-/** Installs Debian's redis-server when it is missing (needs root, as the PostgreSQL set-up does). */
+/** Installs Debian's redis-server when it is missing. */
 export function ensureRedisServer(): void {
-  if (hasRedisServer()) return;
-  console.log('redis-server is missing: installing it from Debian packages (apt-get install redis-server)');
-  const asRoot = process.getuid?.() === 0 ? [] : ['sudo'];
-  const run = (args: string[]) =>
-    spawnSync(asRoot[0] ?? args[0], asRoot.length ? args : args.slice(1), {
-      stdio: ['ignore', 'inherit', 'inherit'],
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-      timeout: 600_000,
-    }).status === 0;
-  if (!run(['apt-get', 'update', '-qq']) || !run(['apt-get', 'install', '-y', '-qq', 'redis-server']) || !hasRedisServer()) {
+  if (!installDebianPackage('redis-server', hasRedisServer, 'the BullMQ peer')) {
     throw new Error(
       '--peer bullmq needs redis-server and installing it failed: run `apt-get update && apt-get install -y redis-server` as root, then try again',
     );
