@@ -71,11 +71,11 @@ async function runNotification(input: NotificationInput, shape: Shape): Promise<
 
   /** Adopts a recorded status; the search attributes follow when the status or the due time changes (one upsert). */
   function adopt(to: NotificationStatus, reason: string | undefined, scheduledAt?: string) {
-    const statusChanged = to !== s.status && (to !== 'SENDING' || shape.mirrorSending);
+    const mirrorStatus = to !== s.status && (to !== 'SENDING' || shape.mirrorSending);
     Object.assign(s, { status: to, reason });
-    if (!statusChanged && !scheduledAt) return;
+    if (!mirrorStatus && !scheduledAt) return;
     upsertSearchAttributes([
-      ...(statusChanged ? [{ key: NotificationStatusKey, value: to }] : []),
+      ...(mirrorStatus ? [{ key: NotificationStatusKey, value: to }] : []),
       ...(scheduledAt ? [{ key: ScheduledAtKey, value: new Date(scheduledAt) }] : []),
     ]);
   }

@@ -220,11 +220,10 @@ async function main(): Promise<number> {
     sink = await startSink();
     say('bundling workflow code (once, so workers start without webpack)');
     const t1Bundle = await buildWorkflowBundle(T1_WORKFLOWS, path.join(runDir, 't1-workflows.js'));
-    const heraldBundle = args.dbs.includes('postgres')
-      ? await buildWorkflowBundle('herald', path.join(runDir, 'herald-workflows.js'))
-      : undefined;
+    let heraldBundle: string | undefined;
     let jemalloc: string | undefined;
     if (args.dbs.includes('postgres')) {
+      heraldBundle = await buildWorkflowBundle('herald', path.join(runDir, 'herald-workflows.js'));
       say('compiling Herald with tsc, as its Docker image runs it');
       buildCompiledHerald(REPO_ROOT, COMPILED_DIR);
       jemalloc = findJemalloc();

@@ -52,12 +52,14 @@ describe('loadConfig', () => {
 
   test('worker settings: defaults, and a bad value named', () => {
     const worker = loadConfig({}).temporal.worker;
-    expect(worker).toMatchObject({ maxCachedWorkflows: 1000, stickyQueueTimeoutMs: 120_000, workflowStackTraces: false });
-    expect(loadConfig({ WORKER_WORKFLOW_STACK_TRACES: 'true', WORKER_STICKY_QUEUE_TIMEOUT: '30s' }).temporal.worker).toMatchObject({
+    expect(worker).toMatchObject({ maxCachedWorkflows: 1000, stickyQueueTimeoutMs: 120_000, workflowStackTraces: false, workflowWatchdog: false });
+    expect(loadConfig({ WORKER_WORKFLOW_STACK_TRACES: 'true', WORKER_STICKY_QUEUE_TIMEOUT: '30s', WORKER_WORKFLOW_WATCHDOG: 'true' }).temporal.worker).toMatchObject({
       stickyQueueTimeoutMs: 30_000,
       workflowStackTraces: true,
+      workflowWatchdog: true,
     });
     expect(() => loadConfig({ WORKER_WORKFLOW_STACK_TRACES: 'maybe' })).toThrow(/WORKER_WORKFLOW_STACK_TRACES: .*\(got "maybe"\)/);
+    expect(() => loadConfig({ WORKER_WORKFLOW_WATCHDOG: 'sometimes' })).toThrow(/WORKER_WORKFLOW_WATCHDOG: .*\(got "sometimes"\)/);
     expect(() => loadConfig({ WORKER_STICKY_QUEUE_TIMEOUT: '0s' })).toThrow(/WORKER_STICKY_QUEUE_TIMEOUT: must be longer than zero/);
   });
 
