@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isDeepStrictEqual } from 'node:util';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import postgres from 'postgres';
 import { cancelSignal, TERMINAL_STATUSES } from '../../workflows/definitions';
 import { eventually, type ApiResponse } from '../setup/http';
@@ -205,7 +206,13 @@ describe('races a client of the API can notice', () => {
       const results = await concurrently(TRIALS, 50, async (n) => {
         const { id } = await pending();
         const handle = w.stack.temporal.client.workflow.getHandle(id);
-        const signalled = sleep(-gaps[n]).then(() => handle.signal(cancelSignal, 'op'));
+        // When the DELETE has already closed the run, Temporal refuses the operator's late signal:
+        // that refusal is the right answer to the operator, not a failure of the race.
+        const signalled = sleep(-gaps[n]).then(() =>
+          handle.signal(cancelSignal, 'op').catch((error: unknown) => {
+            if (!(error instanceof WorkflowNotFoundError)) throw error;
+          }),
+        );
         await sleep(gaps[n]);
         const answer = await w.api.cancel(id);
         await signalled;
