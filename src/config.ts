@@ -90,7 +90,7 @@ const envSchema = z.object({
   WORKER_WORKFLOW_POLLERS: z.coerce.number().int().min(2).default(10),
   WORKER_ACTIVITY_POLLERS: positiveInt.default(10),
   WORKER_WORKFLOW_STACK_TRACES: z.stringbool().default(false),
-  WORKER_STICKY_QUEUE_TIMEOUT: duration('2m', { positive: true }),
+  WORKER_STICKY_QUEUE_TIMEOUT: duration('5m', { positive: true }),
   WORKER_WORKFLOW_WATCHDOG: z.stringbool().default(false),
   WEBHOOK_TIMEOUT: duration('10s'),
   DEFAULT_LOCALE: z.string().regex(LOCALE_PATTERN, 'expected a locale such as en or en-US').default('en'),

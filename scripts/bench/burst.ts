@@ -42,7 +42,13 @@ export interface BurstRun {
   latenessMs: number[];
   /** The wait for deliveries ended on its timeout with items missing. */
   timedOut: boolean;
-  /** CPU ms per delivered item, by process, from the due instant until the last arrival. */
+  /**
+   * Due → the moment the system had finished its work for the burst: every one of its Temporal runs
+   * closed (a system not on Temporal is finished at its last arrival). Undefined when runs were still
+   * open at the end of the wait.
+   */
+  finishedMs?: number;
+  /** CPU ms per delivered item, by process, from the due instant until the system finished (or the wait ended). */
   cpuMsPerItem?: Record<string, number>;
 }
 
@@ -138,6 +144,7 @@ export class BurstRunner {
     await sleep(dueAt - Date.now());
     const cpuAtDue = options.cpuSeconds?.();
     const timedOut = await this.waitForDeliveries(ids, dueAt);
+    const finishedAt = await this.waitForOpenRuns(system);
     const cpuAtEnd = options.cpuSeconds?.();
 
     const arrivals = ids.map((id) => this.sink.firstAt(id)).filter((at): at is number => at !== undefined);
@@ -163,8 +170,24 @@ export class BurstRunner {
       lateness: latencySummary(latenessMs),
       latenessMs,
       timedOut,
+      finishedMs: finishedAt === undefined ? undefined : Math.max(finishedAt, lastAt) - dueAt,
       cpuMsPerItem: cpuAtDue && cpuAtEnd && arrivals.length ? perItemMs(cpuAtDue, cpuAtEnd, arrivals.length) : undefined,
     };
+  }
+
+  /**
+   * Waits until the system has no open Temporal run left; returns when that was seen, or undefined
+   * when runs were still open after OPEN_RUNS_WAIT_MS.
+   */
+  private async waitForOpenRuns(system: BenchSystem): Promise<number | undefined> {
+    if (!system.openRuns) return Date.now();
+    const deadline = Date.now() + OPEN_RUNS_WAIT_MS;
+    for (;;) {
+      assertChildrenAlive();
+      if ((await system.openRuns()) === 0) return Date.now();
+      if (Date.now() > deadline) return undefined;
+      await sleep(500);
+    }
   }
 
   /**
@@ -186,6 +209,9 @@ export class BurstRunner {
     }
   }
 }
+
+/** Open runs are counted every half second; the wait gives up 5 minutes after the deliveries. */
+const OPEN_RUNS_WAIT_MS = 300_000;
 
 function perItemMs(before: Record<string, number>, after: Record<string, number>, items: number): Record<string, number> {
   return Object.fromEntries(Object.keys(after).map((role) => [role, Math.round((1000 * (after[role] - (before[role] ?? 0))) / items * 10) / 10]));

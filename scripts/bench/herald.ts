@@ -9,7 +9,7 @@ import { assertChildrenAlive, spawnNodeEntry, type Child } from './children';
 import { freePort } from './ports';
 import { installDebianPackage } from './debian';
 import type { BenchSystem } from './system';
-import { terminateWorkflows, waitForPollers } from './temporal';
+import { countOpenRuns, terminateWorkflows, waitForPollers } from './temporal';
 import { mapLimit, waitUntil } from './timing';
 
 export type HeraldDb = 'pglite' | 'postgres';
@@ -166,6 +166,7 @@ export async function startHerald(o: HeraldOptions): Promise<HeraldSystem> {
     },
     // Herald names each notification's workflow after the notification.
     workflowId: (id) => id,
+    openRuns: () => countOpenRuns(o.client, o.taskQueue),
     async discard(ids) {
       await terminateWorkflows(o.client, ids);
     },

@@ -50,8 +50,9 @@ function describeRun(r: BurstRun): string {
   const created = `created ${r.n} in ${r.createSeconds.toFixed(1)} s (${r.createPerSecond.toFixed(0)}/s), ${due}`;
   const arrived = `${r.received}/${r.n} arrived${r.timedOut ? ' (gave up waiting)' : ''}`;
   const late = `lateness p50 ${r.lateness.p50} / p99 ${r.lateness.p99} / max ${r.lateness.max} ms`;
+  const finished = `; ${r.finishedMs === undefined ? 'runs still open when the wait ended' : `finished ${(r.finishedMs / 1000).toFixed(1)} s after due`}`;
   const cpu = r.cpuMsPerItem ? `; CPU ms per item: ${Object.entries(r.cpuMsPerItem).map(([role, ms]) => `${role} ${ms}`).join(', ')}` : '';
-  return `${created}; ${arrived}, ${r.deliveredPerSecond.toFixed(0)}/s, ${late}${cpu}`;
+  return `${created}; ${arrived}, ${r.deliveredPerSecond.toFixed(0)}/s, ${late}${finished}${cpu}`;
 }
 
 async function runSection(db: HeraldDb, ctx: Context, section: SectionResult): Promise<void> {

@@ -37,6 +37,8 @@ export interface BurstRow {
   p95: Spread;
   p99: Spread;
   max: Spread;
+  /** Due → all of the burst's runs closed, s (NaN for a run whose wait ended first). */
+  finishedSeconds: Spread;
   lost: number;
   duplicates: number;
   /** Tries not counted because their creates overran the due instant. */
@@ -77,6 +79,7 @@ export function burstRows(section: SectionResult): { rows: BurstRow[]; ratios: B
         p95: spread(runs.map((r) => r.lateness.p95)),
         p99: spread(runs.map((r) => r.lateness.p99)),
         max: spread(runs.map((r) => r.lateness.max)),
+        finishedSeconds: spread(runs.map((r) => (r.finishedMs === undefined ? NaN : r.finishedMs / 1000))),
         lost: sumOf(runs.map(lost)),
         duplicates: sumOf(runs.map((r) => r.duplicates)),
         overruns: sumOf(runs.map((r) => r.overrunTries)),

@@ -17,6 +17,11 @@ export interface BenchSystem {
   create(key: string, dueAt: number, slot?: number): Promise<string>;
   /** The Temporal workflow id behind a sink id; undefined for systems that do not run on Temporal. */
   workflowId?(id: string): string;
+  /**
+   * Runs of this system still open on Temporal. A Temporal workflow has work left after its
+   * delivery (recording the result, closing the run), and a burst is not over until that is done.
+   */
+  openRuns?(): Promise<number>;
   /** Removes items that will not come due during the run (open loop: due far ahead). */
   discard?(ids: string[]): Promise<void>;
   /** Processes whose memory and CPU the figures read, by role. */

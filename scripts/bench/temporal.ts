@@ -80,6 +80,12 @@ export async function waitForPollers(client: Client, taskQueue: string, timeoutM
   );
 }
 
+/** Runs on `taskQueue` not yet closed, as Temporal's visibility store counts them. */
+export async function countOpenRuns(client: Client, taskQueue: string): Promise<number> {
+  const { count } = await client.workflow.count(`TaskQueue = '${taskQueue}' AND ExecutionStatus = 'Running'`);
+  return count;
+}
+
 /** Terminates workflows that would otherwise sleep past the run (open-loop items); bounded in time. */
 export async function terminateWorkflows(client: Client, workflowIds: string[], timeoutMs = 120_000): Promise<number> {
   let terminated = 0;

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { spawnNodeEntry, assertChildrenAlive, type Child } from '../children';
 import type { BenchSystem } from '../system';
-import { terminateWorkflows, waitForPollers } from '../temporal';
+import { countOpenRuns, terminateWorkflows, waitForPollers } from '../temporal';
 import type { t1Notification } from './workflows';
 
 export const T1_WORKFLOWS = path.join(__dirname, 'workflows.ts');
@@ -58,6 +58,7 @@ export async function startT1(o: T1Options): Promise<T1System> {
       return workflowId;
     },
     workflowId: (id) => id,
+    openRuns: () => countOpenRuns(o.client, o.taskQueue),
     async discard(ids) {
       await terminateWorkflows(o.client, ids);
     },
