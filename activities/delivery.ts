@@ -44,6 +44,8 @@ export interface SendInput {
    * database step. Anything else (a failure, a skip) is left for the workflow to record.
    */
   recordDeliveredAs?: number;
+  /** Attempts of earlier runs of this notification (it was redriven): logged attempt numbers continue after them. */
+  attemptOffset?: number;
 }
 
 export interface SendOutput {
@@ -69,7 +71,7 @@ export function createDeliveryActivities({ db, adapters, retry, renderer, log }:
       targetId: target.id,
       channel,
       targetHint: targetHint(target.address),
-      attempt: info.attempt,
+      attempt: info.attempt + (input.attemptOffset ?? 0),
       rendered: null as { title?: string; body: string } | null,
       startedAt: new Date(),
     };
@@ -100,14 +102,16 @@ export function createDeliveryActivities({ db, adapters, retry, renderer, log }:
         errorMessage: failure.message,
       });
       if (failure.extra.disableTarget) await disableTarget(db, target.id, failure.code);
-      const logFields = { notificationId: input.notificationId, channel, target: attempt.targetHint, code: failure.code };
-      if (failure.kind === 'configuration') log.error(logFields, `channel configuration error: ${failure.message}`);
-      else log.warn({ ...logFields, attempt: info.attempt }, `send failed: ${failure.message}`);
+      const configuration = failure.kind === 'configuration';
+      const nextRetryDelay = configuration ? retry[channel].configurationRetryDelayMs : failure.extra.retryAfterMs;
+      const logFields = { notificationId: input.notificationId, channel, target: attempt.targetHint, code: failure.code, attempt: info.attempt };
+      if (configuration) log.error({ ...logFields, retryInMs: nextRetryDelay }, `channel configuration error (fix the credentials or setup; retried while the budget lasts): ${failure.message}`);
+      else log.warn(logFields, `send failed: ${failure.message}`);
       throw ApplicationFailure.create({
         type: failure.code,
         message: failure.message,
-        nonRetryable: failure.kind !== 'retryable',
-        nextRetryDelay: failure.extra.retryAfterMs,
+        nonRetryable: failure.kind === 'permanent',
+        nextRetryDelay,
         details: [{ kind: failure.kind, httpStatus: failure.extra.httpStatus }],
       });
     }

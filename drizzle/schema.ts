@@ -42,11 +42,15 @@ export const notifications = pgTable(
     replacedBy: text('replaced_by'),
     sendingStartedAt: instant('sending_started_at'),
     completedAt: instant('completed_at'),
+    /** A FAILED notification an operator marked as handled: it leaves the dead-letter list, and stays. */
+    discardedAt: instant('discarded_at'),
     createdAt: instant('created_at').notNull().defaultNow(),
     updatedAt: instant('updated_at').notNull().defaultNow(),
   },
   (t) => [
     uniqueIndex('notifications_idempotency_key_uq').on(t.idempotencyKey),
+    // The dead-letter list: FAILED and not discarded, newest failure first.
+    index('notifications_dlq_idx').on(t.completedAt, t.id).where(sql`${t.status} = 'FAILED' and ${t.discardedAt} is null`),
     index('notifications_user_status_idx').on(t.userId, t.status),
     index('notifications_status_scheduled_idx').on(t.status, t.scheduledAt),
     index('notifications_created_idx').on(t.createdAt, t.id),

@@ -14,7 +14,7 @@ import globalSetup from '../test/setup/global-setup';
 import globalTeardown from '../test/setup/global-teardown';
 import { client, inSeconds, statusesOf } from '../test/setup/scenario';
 import { startTestStack, type TestStack } from '../test/setup/stack';
-import { startWebhookReceiver } from '../test/setup/webhook-receiver';
+import { startWebhookReceiver, type WebhookReceiver } from '../test/setup/webhook-receiver';
 
 /** The workflow version new notifications start with: `notificationWorkflowV3`. */
 const CURRENT_VERSION = 'v3';
@@ -38,7 +38,7 @@ const webhook = (userId: string, extra: Record<string, unknown> = {}) => ({
 });
 
 /** Each scenario returns the id of the workflow whose history becomes `<name>.json`. */
-const SCENARIOS: Record<string, (api: Api, stack: TestStack) => Promise<string>> = {
+const SCENARIOS: Record<string, (api: Api, stack: TestStack, receiver: WebhookReceiver) => Promise<string>> = {
   async delivered(api) {
     const created = await api.create(webhook('replay-delivered', { scheduledAt: inSeconds(1) }), 'replay-delivered');
     expectPath('delivered', await api.waitFor(created.body.id, 'DELIVERED'), ['SCHEDULED(accepted)', 'SENDING', 'DELIVERED']);
@@ -108,6 +108,24 @@ const SCENARIOS: Record<string, (api: Api, stack: TestStack) => Promise<string>>
     return created.body.id;
   },
 
+  async redriven(api, _stack, receiver) {
+    // Fails after its two attempts (RETRY_WEBHOOK_MAX_ATTEMPTS below), then an operator redrives it:
+    // the fixture is the redriven run, which starts from SCHEDULED(redriven) with its sequence carried on.
+    receiver.respondWith({ status: 500 }, { status: 500 });
+    const created = await api.create(webhook('replay-redriven'), 'replay-redriven');
+    await api.waitFor(created.body.id, 'FAILED');
+    await api.post(`/v1/notifications/${created.body.id}/redrive`, { reason: 'replay fixture' });
+    expectPath('redriven', await api.waitFor(created.body.id, 'DELIVERED'), [
+      'SCHEDULED(accepted)',
+      'SENDING',
+      'FAILED(all_targets_failed)',
+      'SCHEDULED(redriven)',
+      'SENDING',
+      'DELIVERED',
+    ]);
+    return created.body.id;
+  },
+
   async expired(api) {
     await api.put('/v1/types/replay-held-3', { deliveryEnabled: false });
     const created = await api.create(webhook('replay-expired', { type: 'replay-held-3', expiresAt: inSeconds(2) }), 'replay-expired');
@@ -121,7 +139,9 @@ async function main() {
   const temporal = resolveTemporalBinary(process.env.TEMPORAL_CLI_PATH);
   const address = process.env.TEST_TEMPORAL_ADDRESS!;
   const receiver = await startWebhookReceiver();
-  const stack = await startTestStack({ env: { DELIVERY_OFF_RECHECK: '1s', THROTTLE_BURST: '0' } });
+  const stack = await startTestStack({
+    env: { DELIVERY_OFF_RECHECK: '1s', THROTTLE_BURST: '0', RETRY_WEBHOOK_INITIAL_INTERVAL: '100ms', RETRY_WEBHOOK_MAX_ATTEMPTS: '2' },
+  });
   try {
     const api = client(stack);
     fs.mkdirSync(OUT_DIR, { recursive: true });
@@ -131,7 +151,7 @@ async function main() {
     for (const [name, run] of Object.entries(SCENARIOS).filter(([n]) => wanted.length === 0 || wanted.includes(n))) {
       const userId = `replay-${name}`;
       await api.registerWebhook(userId, `${receiver.url}/${userId}`);
-      const workflowId = await run(api, stack);
+      const workflowId = await run(api, stack, receiver);
       // Export closed runs only (a run cancelled through Temporal closes with an error).
       await stack.temporal.client.workflow.getHandle(workflowId).result().catch(() => undefined);
       const json = execFileSync(

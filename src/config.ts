@@ -41,11 +41,11 @@ const csv = z
   );
 
 /** Defaults per channel; every field is overridable with RETRY_<CHANNEL>_<FIELD>. */
-const RETRY_DEFAULTS: Record<Channel, { initial: string; max: string; attempts: number; timeout: string; budget: string }> = {
-  webhook: { initial: '2s', max: '5m', attempts: 10, timeout: '15s', budget: '2h' },
-  fcm: { initial: '2s', max: '10m', attempts: 12, timeout: '60s', budget: '6h' },
-  webpush: { initial: '2s', max: '10m', attempts: 12, timeout: '20s', budget: '6h' },
-  telegram: { initial: '2s', max: '5m', attempts: 10, timeout: '15s', budget: '2h' },
+const RETRY_DEFAULTS: Record<Channel, { initial: string; max: string; attempts: number; timeout: string; budget: string; configuration: string }> = {
+  webhook: { initial: '2s', max: '5m', attempts: 10, timeout: '15s', budget: '2h', configuration: '10m' },
+  fcm: { initial: '2s', max: '10m', attempts: 12, timeout: '60s', budget: '6h', configuration: '10m' },
+  webpush: { initial: '2s', max: '10m', attempts: 12, timeout: '20s', budget: '6h', configuration: '10m' },
+  telegram: { initial: '2s', max: '5m', attempts: 10, timeout: '15s', budget: '2h', configuration: '10m' },
 };
 
 const retryVar = (channel: Channel, field: string) => `RETRY_${channel.toUpperCase()}_${field}`;
@@ -59,6 +59,7 @@ const retrySchema = z.object(
         [retryVar(channel, 'MAX_ATTEMPTS'), positiveInt.default(d.attempts)],
         [retryVar(channel, 'ATTEMPT_TIMEOUT'), duration(d.timeout, { positive: true })],
         [retryVar(channel, 'TOTAL_TIMEOUT'), duration(d.budget, { positive: true })],
+        [retryVar(channel, 'CONFIGURATION_DELAY'), duration(d.configuration, { positive: true })],
       ];
     }),
   ) as Record<string, z.ZodType<number, string | undefined>>,
@@ -123,6 +124,11 @@ export interface RetrySettings {
   attemptTimeoutMs: number;
   /** The whole retry budget (scheduleToCloseTimeout). */
   totalTimeoutMs: number;
+  /**
+   * The wait before trying again after the provider refused our own credentials or setup: long, so an
+   * operator has time to fix them, and every push still within its budget goes out once they do.
+   */
+  configurationRetryDelayMs: number;
 }
 
 export interface Config {
@@ -204,9 +210,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(['VAPID_PUBLIC_KEY / VAPID_PRIVATE_KEY: set both or neither']);
   }
   const r = retries.data;
+  const configurationDelaySet = (channel: Channel) => set[retryVar(channel, 'CONFIGURATION_DELAY')] !== undefined;
   const retryProblems = CHANNELS.flatMap((channel) => {
-    const [initial, max, attempt, total] = (['INITIAL_INTERVAL', 'MAX_INTERVAL', 'ATTEMPT_TIMEOUT', 'TOTAL_TIMEOUT'] as const).map((f) => r[retryVar(channel, f)]);
+    const [initial, max, attempt, total, configuration] = (['INITIAL_INTERVAL', 'MAX_INTERVAL', 'ATTEMPT_TIMEOUT', 'TOTAL_TIMEOUT', 'CONFIGURATION_DELAY'] as const).map((f) => r[retryVar(channel, f)]);
     return [
+      ...(configurationDelaySet(channel) && configuration >= total ? [`${retryVar(channel, 'CONFIGURATION_DELAY')}: ${ms(configuration)} leaves no second attempt within ${retryVar(channel, 'TOTAL_TIMEOUT')} (${ms(total)})`] : []),
       ...(max < initial ? [`${retryVar(channel, 'MAX_INTERVAL')}: ${ms(max)} is shorter than ${retryVar(channel, 'INITIAL_INTERVAL')} (${ms(initial)})`] : []),
       ...(total < attempt ? [`${retryVar(channel, 'TOTAL_TIMEOUT')}: ${ms(total)} leaves no room for one attempt of ${retryVar(channel, 'ATTEMPT_TIMEOUT')} (${ms(attempt)})`] : []),
     ];
@@ -222,6 +230,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         maximumAttempts: r[retryVar(channel, 'MAX_ATTEMPTS')],
         attemptTimeoutMs: r[retryVar(channel, 'ATTEMPT_TIMEOUT')],
         totalTimeoutMs: r[retryVar(channel, 'TOTAL_TIMEOUT')],
+        // Unset, it adapts to a short budget, so that shortening TOTAL_TIMEOUT alone never leaves it without a retry.
+        configurationRetryDelayMs: configurationDelaySet(channel)
+          ? r[retryVar(channel, 'CONFIGURATION_DELAY')]
+          : Math.min(r[retryVar(channel, 'CONFIGURATION_DELAY')], Math.floor(r[retryVar(channel, 'TOTAL_TIMEOUT')] / 4)),
       },
     ]),
   ) as Record<Channel, RetrySettings>;

@@ -47,8 +47,13 @@ export interface NotificationInput {
   expiresAt?: string;
   collapseKey?: string;
   metadata?: Metadata;
-  /** Set when a long-held notification continues as a new run (its history grew too long). */
+  /**
+   * Set when a long-held notification continues as a new run (its history grew too long), and when an
+   * operator redrives a FAILED one (a new run under the same workflow id).
+   */
   resume?: ResumeState;
+  /** Attempts logged by earlier runs (a redriven notification): its attempt numbers carry on after them. */
+  attemptOffset?: number;
 }
 
 /** What a continued run needs to carry on exactly where the previous one stopped. */

@@ -66,6 +66,7 @@ export async function sendPlanned(
           content: input.content,
           targetId: t.targetId,
           ...(recordDeliveredAs !== undefined ? { recordDeliveredAs } : {}),
+          ...(input.attemptOffset ? { attemptOffset: input.attemptOffset } : {}),
         }),
       ),
     );

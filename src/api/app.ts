@@ -7,6 +7,7 @@ import type { Channel } from '../../workflows/definitions';
 import { requireApiKey } from './auth';
 import { rejectUnstorableText } from './text';
 import { apiError, errorHandler, notFound } from './errors';
+import { deadLetterActionRoutes, dlqRoutes } from './routes/dlq';
 import { bulkCancelRoute, notificationRoutes } from './routes/notifications';
 import { settingsRoutes } from './routes/settings';
 import { targetRoutes } from './routes/targets';
@@ -56,7 +57,8 @@ export function createApp(deps: ApiDeps) {
   v1.use(requireJsonBody, express.json({ limit: '256kb' }), rejectUnstorableText);
   // `:bulkCancel` is a custom method (AIP-136 style); the backslash keeps the colon literal.
   v1.use('/notifications\\:bulkCancel', bulkCancelRoute(deps));
-  v1.use('/notifications', notificationRoutes(deps));
+  v1.use('/notifications', notificationRoutes(deps), deadLetterActionRoutes(deps));
+  v1.use('/dlq', dlqRoutes(deps));
   v1.use('/users', userRoutes(deps), targetRoutes(deps));
   v1.use('/templates', templateRoutes(deps));
   v1.get('/web-push/vapid-public-key', (_req, res) => {

@@ -43,7 +43,9 @@ export interface ChannelAdapter {
  * How a provider failure must be handled:
  * - `permanent`: no retry; `disableTarget` says whether the target is gone for good;
  * - `retryable`: Temporal retries, after `retryAfterMs` when the provider said when to come back;
- * - `configuration`: our credentials or setup are wrong; no retry, logged loudly.
+ * - `configuration`: our credentials or setup are wrong, not the target: logged at error level, the
+ *   target kept, and retried after the channel's long configuration delay, so fixing the setup
+ *   recovers every push still within its retry budget.
  */
 export type FailureKind = 'permanent' | 'retryable' | 'configuration';
 

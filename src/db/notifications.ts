@@ -77,6 +77,7 @@ function acceptedRow(input: NotificationInput): NotificationRow {
     expiresAt: input.expiresAt ? new Date(input.expiresAt) : null,
     replacedBy: null,
     sendingStartedAt: null,
+    discardedAt: null,
     completedAt: null,
     createdAt,
     updatedAt: createdAt,
@@ -194,8 +195,8 @@ export async function applyTransition(db: Executor, t: TransitionRecord, alongsi
 }
 
 /** `execute` answers with the rows themselves (postgres.js) or wrapped in `rows` (PGlite). */
-type Rows<T> = T[] | { rows: T[] };
-function rowsOf<T>(result: Rows<T>): T[] {
+export type Rows<T> = T[] | { rows: T[] };
+export function rowsOf<T>(result: Rows<T>): T[] {
   return Array.isArray(result) ? result : result.rows;
 }
 

@@ -125,7 +125,7 @@ async function replayOf({ temporal }: CreateDeps, existing: NotificationRow, fin
 }
 
 /** The workflow input of an accepted notification, rebuilt from its row. */
-function inputOf(row: NotificationRow): NotificationInput {
+export function inputOf(row: NotificationRow): NotificationInput {
   return {
     notificationId: row.id,
     idempotencyKey: row.idempotencyKey,

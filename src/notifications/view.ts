@@ -21,6 +21,7 @@ export function notificationView(row: NotificationRow) {
     replacedBy: row.replacedBy,
     sendingStartedAt: row.sendingStartedAt,
     completedAt: row.completedAt,
+    discardedAt: row.discardedAt,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };

@@ -42,16 +42,17 @@ export class TemporalGateway {
 
   /**
    * Starts the notification's workflow. Safe to repeat: a running workflow with the same id is
-   * reused. Returns false when a closed run already holds the id.
+   * reused. Returns false when a closed run already holds the id — unless `redrive` is set: a
+   * redriven notification is a new run under the id of its closed one.
    */
-  async startNotification(input: NotificationInput): Promise<boolean> {
+  async startNotification(input: NotificationInput, { redrive = false } = {}): Promise<boolean> {
     try {
       await this.client.workflow.start<typeof notificationWorkflowV3>('notificationWorkflowV3', {
         workflowId: input.notificationId,
         taskQueue: this.taskQueue,
         args: [input],
         workflowIdConflictPolicy: 'USE_EXISTING',
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        workflowIdReusePolicy: redrive ? 'ALLOW_DUPLICATE' : 'REJECT_DUPLICATE',
         typedSearchAttributes: [
           { key: NotificationStatusKey, value: 'SCHEDULED' },
           { key: UserIdKey, value: input.userId },

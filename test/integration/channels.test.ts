@@ -3,6 +3,7 @@ import { deleteApp, type App } from 'firebase-admin/app';
 import { createFcmAdapter } from '../../src/channels/fcm';
 import { fcmError, messagingVia, startFakeFcm, type FakeFcm } from '../setup/fake-fcm';
 import { startPushService, type PushService } from '../setup/push-service';
+import { eventually } from '../setup/http';
 import { client, statusesOf } from '../setup/scenario';
 import { startTestStack, type TestStack } from '../setup/stack';
 import { botApiError, startTelegramServer, type FakeTelegram } from '../setup/telegram-server';
@@ -41,6 +42,8 @@ describe('channels end to end: Web Push, Telegram, webhook and FCM through the w
         RETRY_TELEGRAM_INITIAL_INTERVAL: '200ms',
         RETRY_FCM_INITIAL_INTERVAL: '200ms',
         RETRY_WEBHOOK_INITIAL_INTERVAL: '200ms',
+        RETRY_WEBPUSH_CONFIGURATION_DELAY: '1s',
+        RETRY_FCM_CONFIGURATION_DELAY: '2s',
       },
       adapters: { fcm: createFcmAdapter(messaging, { rateLimitDelayMs: 2000 }) },
     });
@@ -114,15 +117,19 @@ describe('channels end to end: Web Push, Telegram, webhook and FCM through the w
       ]);
     });
 
-    test('HTTP 401 is a VAPID configuration error: one request, no retry, the subscription stays enabled', async () => {
+    test('HTTP 401 is a VAPID configuration error: the subscription stays enabled, and the send is tried again after the configuration delay', async () => {
       const { userId } = await subscribed();
       push.respondWith({ status: 401 });
-      const created = await api.create({ userId, channels: ['webpush'], content: { body: 'nope' } });
-      const failed = await api.waitFor(created.body.id, 'FAILED');
-      expect(sent(created.body.id)).toHaveLength(1);
-      expect(failed.attempts).toEqual([expect.objectContaining({ outcome: 'configuration_error', errorCode: 'webpush_vapid_rejected' })]);
-      const listed = (await api.targets(userId)).body;
-      expect(listed.items[0].disabledAt).toBeNull();
+      const created = await api.create({ userId, channels: ['webpush'], content: { body: 'once the keys are right' } });
+      const done = await api.waitFor(created.body.id, 'DELIVERED', 'FAILED');
+      expect(done.status).toBe('DELIVERED');
+      expect(done.attempts.map((a: any) => [a.outcome, a.errorCode])).toEqual([
+        ['configuration_error', 'webpush_vapid_rejected'],
+        ['delivered', null],
+      ]);
+      const [first, second] = sent(created.body.id);
+      expect(second.receivedAt - first.receivedAt).toBeGreaterThanOrEqual(1000);
+      expect((await api.targets(userId)).body.items[0].disabledAt).toBeNull();
     });
 
     test('a subscription to an endpoint outside the allow-list is refused (SSRF guard)', async () => {
@@ -213,6 +220,34 @@ describe('channels end to end: Web Push, Telegram, webhook and FCM through the w
       await api.waitFor(created.body.id, 'DELIVERED');
       const [first, second] = requestsFor(tokens[0]);
       expect(second.receivedAt - first.receivedAt).toBeGreaterThanOrEqual(2000);
+    });
+
+    test('a credentials incident (mismatched-credential) fails nothing and disables no token; once fixed, the pending pushes deliver', async () => {
+      const broken = () => fcmError(403, 'PERMISSION_DENIED', 'SENDER_ID_MISMATCH', 'SenderId mismatch');
+      const phones = [await devices(1), await devices(1)];
+      for (const { tokens } of phones) fcm.respondTo(tokens[0], broken(), broken());
+      const created = await Promise.all(phones.map(({ userId }) => api.create({ userId, channels: ['fcm'], content: { body: 'after the fix' } })));
+      // While broken: each push has been refused once and waits, still SENDING, its token enabled.
+      await eventually(
+        async () => phones.map(({ tokens }) => requestsFor(tokens[0]).length),
+        (counts) => counts.every((c) => c >= 1),
+        { what: 'a first FCM request for each push' },
+      );
+      for (const { body } of created) expect((await api.get(body.id)).body.status).toBe('SENDING');
+      for (const { userId } of phones) expect((await api.targets(userId)).body.items[0].disabledAt).toBeNull();
+      // "Fixed" after the second refusal: the next attempt delivers.
+      for (const [i, { body }] of created.entries()) {
+        const done = await api.waitFor(body.id, 'DELIVERED', 'FAILED');
+        expect(done.status).toBe('DELIVERED');
+        expect(done.attempts.map((a: any) => [a.outcome, a.errorCode])).toEqual([
+          ['configuration_error', 'fcm_mismatched_credential'],
+          ['configuration_error', 'fcm_mismatched_credential'],
+          ['delivered', null],
+        ]);
+        const [first, second] = requestsFor(phones[i].tokens[0]);
+        expect(second.receivedAt - first.receivedAt).toBeGreaterThanOrEqual(2000);
+        expect((await api.targets(phones[i].userId)).body.items[0].disabledAt).toBeNull();
+      }
     });
 
     test('fallback routing: FCM fails permanently, the webhook delivers, both attempts are recorded', async () => {

@@ -90,6 +90,9 @@ const BODY_ROUTES: Array<{ method: string; path: string; valid: () => Record<str
   { method: 'PUT', path: '/v1/types/hostile-type', valid: () => ({}), fields: ['activeWindowMinutes', 'replaceWindowMinutes', 'deliveryEnabled'] },
   { method: 'PUT', path: '/v1/categories/hostile-category', valid: () => ({ quietHours: 'defer' }), fields: ['quietHours'] },
   { method: 'PUT', path: '/v1/delivery', valid: () => ({ enabled: true }), fields: ['enabled'] },
+  // Bodies are checked before the notification is looked up: a valid one meets a 404 here.
+  { method: 'POST', path: '/v1/notifications/ntf_not_a_dead_letter/redrive', valid: () => ({ reason: 'because', scheduledAt: inSeconds(60) }), fields: ['reason', 'scheduledAt'] },
+  { method: 'POST', path: '/v1/notifications/ntf_not_a_dead_letter/discard', valid: () => ({ reason: 'because' }), fields: ['reason'] },
 ];
 
 const TARGET_KINDS = ['devices', 'web-push-subscriptions', 'webhooks', 'telegram-chats'];
@@ -110,6 +113,8 @@ const PATH_ROUTES: Array<{ method: string; path: string; body?: unknown; known?:
   { method: 'PUT', path: '/v1/templates/key/en/{}', body: { body: 'hi' } },
   { method: 'PUT', path: '/v1/types/{}', body: {} },
   { method: 'PUT', path: '/v1/categories/{}', body: { quietHours: 'defer' } },
+  { method: 'POST', path: '/v1/notifications/{}/redrive', body: { reason: 'x' }, known: true },
+  { method: 'POST', path: '/v1/notifications/{}/discard', body: { reason: 'x' }, known: true },
 ];
 const HOSTILE_SEGMENTS: Record<string, string> = {
   'a NUL byte': '%00',
@@ -153,6 +158,16 @@ const LIST_QUERIES: Record<string, string> = {
   'cursor with a six-digit year': cursor({ id: 'ntf_x', createdAt: '+275760-01-01T00:00:00Z' }),
   'cursor with a NUL in the id': cursor({ id: 'a\u0000', createdAt: new Date().toISOString() }),
   'cursor with a numeric createdAt': cursor({ id: 'x', createdAt: 1e300 }),
+};
+const DLQ_QUERIES: Record<string, string> = {
+  'an unknown channel': 'channel=carrier-pigeon',
+  'errorType as SQL': "errorType='%20or%201=1--",
+  'discarded not a boolean': 'discarded=maybe',
+  'failedFrom year 0': 'failedFrom=0000-01-01T00:00:00Z',
+  'failedTo not a date': 'failedTo=soon',
+  'per a week': 'per=week',
+  'cursor with a failedAt in year 0': cursor({ id: 'ntf_x', failedAt: '0000-01-01T00:00:00Z' }),
+  'cursor of the notification list': cursor({ id: 'ntf_x', createdAt: new Date().toISOString() }),
 };
 const CANCEL_NOTES: Record<string, string> = {
   'a NUL byte': 'note=%00',
@@ -207,6 +222,9 @@ for (const route of PATH_ROUTES) {
   }
 }
 for (const [name, query] of Object.entries(LIST_QUERIES)) cases.push({ name: `query: ${name}`, method: 'GET', path: `/v1/notifications?${query}` });
+for (const [name, query] of Object.entries({ ...LIST_QUERIES, ...DLQ_QUERIES })) {
+  cases.push({ name: `dead-letter query: ${name}`, method: 'GET', path: `/v1/dlq?${query}` }, { name: `dead-letter stats query: ${name}`, method: 'GET', path: `/v1/dlq/stats?${query}` });
+}
 for (const [name, query] of Object.entries(CANCEL_NOTES)) cases.push({ name: `cancel note: ${name}`, method: 'DELETE', path: `/v1/notifications/:pending?${query}` });
 const validCreate = BODY_ROUTES[0].valid;
 cases.push(

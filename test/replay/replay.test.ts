@@ -37,6 +37,8 @@ describe('replaying committed workflow histories', () => {
         expect.arrayContaining([...paths, 'deferred-changed', 'workflow-cancelled', 'failed', 'expired'].map((p) => `${version}/${p}.json`)),
       );
     }
+    // Redrive came with V3: a new run under the id of a FAILED one, resuming its sequence.
+    expect(fixtures).toContain('v3/redriven.json');
   });
 
   test('every history replays against the current workflow code', async () => {

@@ -12,20 +12,25 @@ export function describeNotification(response: ApiResponse): string {
   return `${detail.status}(${detail.statusReason ?? ''}), transitions [${statusesOf(detail).join(', ')}]${live}`;
 }
 
-/** Small helpers that read like what a client of the API does. */
-export function client(stack: Pick<TestStack, 'url'>) {
+/** Small helpers that read like what a client of the API does; with `apiKey`, every call carries it. */
+export function client(stack: Pick<TestStack, 'url'>, { apiKey }: { apiKey?: string } = {}) {
   let counter = 0;
+  const auth: Record<string, string> = apiKey ? { 'x-api-key': apiKey } : {};
+  const send = (method: string, path: string, options: { body?: unknown; headers?: Record<string, string> } = {}) =>
+    call(stack.url, method, path, { ...options, headers: { ...auth, ...options.headers } });
   const api = {
     create: (body: Record<string, unknown>, key = `key-${Date.now()}-${++counter}-${Math.random()}`) =>
-      call(stack.url, 'POST', '/v1/notifications', { body, headers: { 'Idempotency-Key': key } }),
-    get: (id: string) => call(stack.url, 'GET', `/v1/notifications/${id}`),
-    cancel: (id: string) => call(stack.url, 'DELETE', `/v1/notifications/${id}`),
-    patch: (id: string, body: Record<string, unknown>) => call(stack.url, 'PATCH', `/v1/notifications/${id}`, { body }),
-    put: (path: string, body: unknown) => call(stack.url, 'PUT', path, { body }),
-    post: (path: string, body: unknown) => call(stack.url, 'POST', path, { body }),
-    list: (query: string) => call(stack.url, 'GET', `/v1/notifications?${query}`),
-    targets: (userId: string) => call(stack.url, 'GET', `/v1/users/${userId}/targets`),
-    registerWebhook: (userId: string, url: string) => call(stack.url, 'POST', `/v1/users/${userId}/webhooks`, { body: { url } }),
+      send('POST', '/v1/notifications', { body, headers: { 'Idempotency-Key': key } }),
+    get: (id: string) => send('GET', `/v1/notifications/${id}`),
+    cancel: (id: string) => send('DELETE', `/v1/notifications/${id}`),
+    patch: (id: string, body: Record<string, unknown>) => send('PATCH', `/v1/notifications/${id}`, { body }),
+    put: (path: string, body: unknown) => send('PUT', path, { body }),
+    post: (path: string, body: unknown) => send('POST', path, { body }),
+    /** GET of any API path (query string included). */
+    read: (path: string) => send('GET', path),
+    list: (query: string) => send('GET', `/v1/notifications?${query}`),
+    targets: (userId: string) => send('GET', `/v1/users/${userId}/targets`),
+    registerWebhook: (userId: string, url: string) => send('POST', `/v1/users/${userId}/webhooks`, { body: { url } }),
     /**
      * Waits until the notification's detail satisfies `done` and returns it; throws on timeout with
      * `what` and the last status and transitions seen.
@@ -70,7 +75,8 @@ export function webhookWorld(userPrefix: string, options: Parameters<typeof star
   beforeAll(async () => {
     world.stack = await startTestStack(options);
     world.receiver = await startWebhookReceiver();
-    world.api = client(world.stack);
+    // A stack that requires API keys gets a client that sends the first one.
+    world.api = client(world.stack, { apiKey: options.env?.API_KEYS?.split(',')[0] });
   });
   afterAll(async () => {
     await world.stack?.stop();

@@ -14,6 +14,7 @@ describe('loadConfig', () => {
       maximumAttempts: 10,
       attemptTimeoutMs: 15_000,
       totalTimeoutMs: 7_200_000,
+      configurationRetryDelayMs: 600_000,
     });
   });
 
@@ -52,7 +53,7 @@ describe('loadConfig', () => {
 
   test('worker settings: defaults, and a bad value named', () => {
     const worker = loadConfig({}).temporal.worker;
-    expect(worker).toMatchObject({ maxCachedWorkflows: 1000, stickyQueueTimeoutMs: 120_000, workflowStackTraces: false, workflowWatchdog: false });
+    expect(worker).toMatchObject({ maxCachedWorkflows: 1000, stickyQueueTimeoutMs: 300_000, workflowStackTraces: false, workflowWatchdog: false });
     expect(loadConfig({ WORKER_WORKFLOW_STACK_TRACES: 'true', WORKER_STICKY_QUEUE_TIMEOUT: '30s', WORKER_WORKFLOW_WATCHDOG: 'true' }).temporal.worker).toMatchObject({
       stickyQueueTimeoutMs: 30_000,
       workflowStackTraces: true,
@@ -96,6 +97,19 @@ describe('loadConfig', () => {
       expect(problemsOf({ RETRY_WEBHOOK_ATTEMPT_TIMEOUT: '30s', RETRY_WEBHOOK_TOTAL_TIMEOUT: '10s' })).toEqual([
         'RETRY_WEBHOOK_TOTAL_TIMEOUT: 10s leaves no room for one attempt of RETRY_WEBHOOK_ATTEMPT_TIMEOUT (30s)',
       ]);
+    });
+
+    test('a configuration delay that leaves no second attempt within the budget', () => {
+      expect(problemsOf({ RETRY_FCM_TOTAL_TIMEOUT: '30m', RETRY_FCM_CONFIGURATION_DELAY: '30m' })).toEqual([
+        'RETRY_FCM_CONFIGURATION_DELAY: 30m leaves no second attempt within RETRY_FCM_TOTAL_TIMEOUT (30m)',
+      ]);
+      expect(problemsOf({ RETRY_TELEGRAM_CONFIGURATION_DELAY: '0s' })[0]).toMatch(/RETRY_TELEGRAM_CONFIGURATION_DELAY: must be longer than zero/);
+    });
+
+    test('left unset, the configuration delay is 10 minutes, or a quarter of a shorter budget', () => {
+      expect(loadConfig({}).channels.retry.fcm.configurationRetryDelayMs).toBe(600_000);
+      expect(loadConfig({ RETRY_WEBHOOK_TOTAL_TIMEOUT: '20m' }).channels.retry.webhook.configurationRetryDelayMs).toBe(300_000);
+      expect(loadConfig({ RETRY_WEBPUSH_CONFIGURATION_DELAY: '45s' }).channels.retry.webpush.configurationRetryDelayMs).toBe(45_000);
     });
 
     test('equal bounds are fine', () => {

@@ -1,6 +1,5 @@
 import { Router, type Request } from 'express';
 import { PENDING_STATUSES } from '../../../workflows/definitions';
-import { isInstant, isNotificationId } from '../../../workflows/validate';
 import { countNotifications, listNotifications, matchingIds, type Cursor, type NotificationFilter } from '../../db/listing';
 import { cancelNotification, changeNotification } from '../../notifications/control';
 import { createNotification, type CreateDeps } from '../../notifications/create';
@@ -12,6 +11,7 @@ import {
   type CreateNotificationRequest,
 } from '../../notifications/request';
 import { notificationDetail, notificationView } from '../../notifications/view';
+import { keysetCursor } from '../cursor';
 import { apiError } from '../errors';
 import { parse } from '../validation';
 
@@ -26,17 +26,7 @@ function idempotencyKeyOf(req: Request, body: CreateNotificationRequest): string
   return key;
 }
 
-const encodeCursor = (c: Cursor) => Buffer.from(JSON.stringify(c)).toString('base64url');
-function decodeCursor(raw: string): Cursor {
-  try {
-    const c = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
-    // Only the exact form encodeCursor wrote: a forged date could be one Postgres rejects.
-    if (isNotificationId(c.id) && isInstant(c.createdAt) && new Date(c.createdAt).toISOString() === c.createdAt) return c;
-  } catch {
-    // fall through to the 400
-  }
-  throw apiError(400, 'invalid_cursor', 'cursor is not one this API returned');
-}
+const cursor = keysetCursor('createdAt');
 
 type FilterFields = Partial<Record<'userId' | 'type' | 'createdFrom' | 'createdTo' | 'scheduledFrom' | 'scheduledTo', string>>;
 const date = (v?: string) => (v ? new Date(v) : undefined);
@@ -68,9 +58,9 @@ export function notificationRoutes(deps: CreateDeps): Router {
       deps.db,
       { ...toFilter(q), statuses: q.status },
       q.limit,
-      q.cursor ? decodeCursor(q.cursor) : undefined,
+      q.cursor ? (cursor.decode(q.cursor) satisfies Cursor) : undefined,
     );
-    res.json({ items: rows.map(notificationView), nextCursor: next ? encodeCursor(next) : null });
+    res.json({ items: rows.map(notificationView), nextCursor: next ? cursor.encode(next) : null });
   });
 
   router.get('/:id', async (req, res) => {

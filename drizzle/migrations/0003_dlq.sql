@@ -1,0 +1,2 @@
+ALTER TABLE "notifications" ADD COLUMN "discarded_at" timestamp with time zone;--> statement-breakpoint
+CREATE INDEX "notifications_dlq_idx" ON "notifications" USING btree ("completed_at","id") WHERE "notifications"."status" = 'FAILED' and "notifications"."discarded_at" is null;

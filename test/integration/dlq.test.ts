@@ -1,0 +1,168 @@
+import { createHash } from 'node:crypto';
+import { inSeconds, statusesOf, webhookWorld } from '../setup/scenario';
+import { DATABASES } from '../setup/stack';
+
+const OPS_KEY = 'ops-key-for-dlq-tests';
+const OPS_KEY_ID = `key:${createHash('sha256').update(OPS_KEY).digest('hex').slice(0, 12)}`;
+
+describe.each(DATABASES)('dead letters on %s: FAILED notifications listed, counted, redriven and discarded', (database) => {
+  // Two attempts per target, quickly: a receiver that answers 500 twice fails a notification.
+  const w = webhookWorld(`dlq-${database}`, {
+    database,
+    env: { API_KEYS: OPS_KEY, RETRY_WEBHOOK_INITIAL_INTERVAL: '100ms', RETRY_WEBHOOK_MAX_ATTEMPTS: '2', THROTTLE_BURST: '0' },
+  });
+
+  /** A notification whose receiver answers 500 until its two attempts are spent. */
+  async function failed(type = 'dlq-test') {
+    const userId = await w.recipient();
+    w.receiver.respondWith({ status: 500 }, { status: 500 });
+    const created = await w.api.create({ userId, type, channels: ['webhook'], content: { body: `for ${userId}` } });
+    expect(created.status).toBe(202);
+    const detail = await w.api.waitFor(created.body.id, 'FAILED', 'DELIVERED');
+    expect(detail.status).toBe('FAILED');
+    return { id: created.body.id as string, userId };
+  }
+  const postsFor = (id: string) => w.receiver.received.filter((r) => r.headers['webhook-id'] === id);
+
+  test('a failed notification is listed with its last error; redriven after the receiver recovers, it is DELIVERED with one continuous log', async () => {
+    const { id, userId } = await failed();
+
+    const listed = await w.api.read(`/v1/dlq?userId=${userId}`);
+    expect(listed.status).toBe(200);
+    expect(listed.body.items.map((i: any) => i.id)).toEqual([id]);
+    expect(listed.body.items[0].targets).toEqual([
+      expect.objectContaining({ channel: 'webhook', outcome: 'failed', errorType: 'webhook_server_error', message: 'receiver answered HTTP 500' }),
+    ]);
+    expect(listed.body.items[0].failedAt).toBe(listed.body.items[0].completedAt);
+
+    const redriven = await w.api.post(`/v1/notifications/${id}/redrive`, { reason: 'receiver fixed' });
+    expect(redriven.status).toBe(202);
+    expect(redriven.body.status).toBe('SCHEDULED');
+    expect(redriven.body.statusReason).toBe('redriven');
+
+    const done = await w.api.waitFor(id, 'DELIVERED', 'FAILED');
+    expect(statusesOf(done)).toEqual([
+      'SCHEDULED(accepted)',
+      'SENDING',
+      'FAILED(all_targets_failed)',
+      'SCHEDULED(redriven)',
+      'SENDING',
+      'DELIVERED',
+    ]);
+    expect(done.transitions[3].details).toEqual(expect.objectContaining({ by: OPS_KEY_ID, reason: 'receiver fixed' }));
+    expect(done.attempts.map((a: any) => [a.attempt, a.outcome, a.httpStatus])).toEqual([
+      [1, 'retryable_error', 500],
+      [2, 'retryable_error', 500],
+      [3, 'delivered', 204],
+    ]);
+    // The same webhook-id every time, so the receiver can tell it is one notification.
+    expect(postsFor(id)).toHaveLength(3);
+    expect((await w.api.read(`/v1/dlq?userId=${userId}`)).body.items).toEqual([]);
+  });
+
+  test('a redrive re-plans the targets: a webhook registered since the failure is used', async () => {
+    const userId = `dlq-moved-${database}-${Date.now()}`;
+    await w.api.registerWebhook(userId, `${w.receiver.url}/old-${userId}`);
+    w.receiver.respondWith({ status: 410 });
+    const created = await w.api.create({ userId, channels: ['webhook'], content: { body: 'moved' } });
+    const failedOne = await w.api.waitFor(created.body.id, 'FAILED', 'DELIVERED');
+    expect(failedOne.status).toBe('FAILED');
+    const [old] = (await w.api.targets(userId)).body.items;
+    expect(old.disabledReason).toBe('webhook_gone');
+
+    const registered = await w.api.registerWebhook(userId, `${w.receiver.url}/new-${userId}`);
+    expect(registered.status).toBe(201);
+    expect((await w.api.post(`/v1/notifications/${created.body.id}/redrive`, { reason: 'new endpoint' })).status).toBe(202);
+    const done = await w.api.waitFor(created.body.id, 'DELIVERED', 'FAILED');
+    expect(done.status).toBe('DELIVERED');
+    expect(done.attempts.map((a: any) => [a.attempt, a.outcome, a.targetId])).toEqual([
+      [1, 'permanent_error', old.id],
+      [2, 'delivered', registered.body.id],
+    ]);
+  });
+
+  test('a redrive may be scheduled for later, and is then pending like any notification: it can be cancelled', async () => {
+    const { id } = await failed();
+    const later = inSeconds(3600);
+    const redriven = await w.api.post(`/v1/notifications/${id}/redrive`, { reason: 'after the maintenance window', scheduledAt: later });
+    expect(redriven.status).toBe(202);
+    expect(redriven.body.scheduledAt).toBe(later);
+    const cancelled = await w.api.cancel(id);
+    expect(cancelled.status).toBe(200);
+    expect(statusesOf(cancelled.body)).toEqual(['SCHEDULED(accepted)', 'SENDING', 'FAILED(all_targets_failed)', 'SCHEDULED(redriven)', 'CANCELLED(requested)']);
+    expect(postsFor(id)).toHaveLength(2);
+  });
+
+  test('two redrives at once: one starts the run, the other answers 200 with it; one delivery', async () => {
+    const { id } = await failed();
+    const answers = await Promise.all([1, 2].map(() => w.api.post(`/v1/notifications/${id}/redrive`, { reason: 'twice' })));
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 202]);
+    const done = await w.api.waitFor(id, 'DELIVERED', 'FAILED');
+    expect(done.transitions.filter((t: any) => t.reason === 'redriven')).toHaveLength(1);
+    expect(done.attempts.filter((a: any) => a.outcome === 'delivered')).toHaveLength(1);
+  });
+
+  test('redriving what is not FAILED is a 409 naming its status; unknown ids 404; a reason is required', async () => {
+    const userId = await w.recipient();
+    const pending = await w.api.create({ userId, channels: ['webhook'], scheduledAt: inSeconds(3600), content: { body: 'later' } });
+    const refused = await w.api.post(`/v1/notifications/${pending.body.id}/redrive`, { reason: 'why not' });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toEqual(expect.objectContaining({ code: 'not_failed', details: { status: 'SCHEDULED', statusReason: 'accepted' } }));
+    expect((await w.api.get(pending.body.id)).body.transitions).toHaveLength(1);
+
+    const { id } = await failed();
+    expect((await w.api.post(`/v1/notifications/${id}/redrive`, {})).status).toBe(400);
+    expect((await w.api.post(`/v1/notifications/${id}/redrive`, { reason: '   ' })).status).toBe(400);
+    expect((await w.api.get(id)).body.status).toBe('FAILED');
+    expect((await w.api.post('/v1/notifications/ntf_doesnotexist0000000000000/redrive', { reason: 'x' })).status).toBe(404);
+  });
+
+  test('a discard keeps the row FAILED, records who and why, and takes it off the list; discarding again changes nothing', async () => {
+    const { id, userId } = await failed();
+    const discarded = await w.api.post(`/v1/notifications/${id}/discard`, { reason: 'user deleted their account' });
+    expect(discarded.status).toBe(200);
+    expect(discarded.body.status).toBe('FAILED');
+    expect(discarded.body.discardedAt).not.toBeNull();
+    expect(discarded.body.transitions.at(-1)).toEqual(
+      expect.objectContaining({ from: 'FAILED', to: 'FAILED', reason: 'discarded', details: { by: OPS_KEY_ID, reason: 'user deleted their account' } }),
+    );
+
+    expect((await w.api.read(`/v1/dlq?userId=${userId}`)).body.items).toEqual([]);
+    expect((await w.api.read(`/v1/dlq?userId=${userId}&discarded=true`)).body.items.map((i: any) => i.id)).toEqual([id]);
+
+    const again = await w.api.post(`/v1/notifications/${id}/discard`, { reason: 'twice' });
+    expect(again.status).toBe(200);
+    expect(again.body.transitions).toHaveLength(discarded.body.transitions.length);
+
+    const userId2 = await w.recipient();
+    const pending = await w.api.create({ userId: userId2, channels: ['webhook'], scheduledAt: inSeconds(3600), content: { body: 'later' } });
+    const refused = await w.api.post(`/v1/notifications/${pending.body.id}/discard`, { reason: 'no' });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.details.status).toBe('SCHEDULED');
+  });
+
+  test('stats count failed targets by channel × error type × period, for the filter given', async () => {
+    const type = `dlq-stats-${Date.now()}`;
+    await failed(type);
+    await failed(type);
+    const stats = await w.api.read(`/v1/dlq/stats?type=${type}&per=day`);
+    expect(stats.status).toBe(200);
+    const today = `${new Date().toISOString().slice(0, 10)}T00:00:00Z`;
+    expect(stats.body).toEqual({ per: 'day', total: 2, counts: [{ channel: 'webhook', errorType: 'webhook_server_error', period: today, count: 2 }] });
+    expect((await w.api.read(`/v1/dlq/stats?type=${type}&errorType=webhook_gone`)).body.total).toBe(0);
+    expect((await w.api.read(`/v1/dlq?type=${type}&channel=webhook&errorType=webhook_server_error`)).body.items).toHaveLength(2);
+    expect((await w.api.read(`/v1/dlq?type=${type}&channel=fcm`)).body.items).toHaveLength(0);
+    expect((await w.api.read(`/v1/dlq/stats?per=week`)).status).toBe(400);
+  });
+
+  test('the list pages with a cursor, newest failure first', async () => {
+    const type = `dlq-pages-${Date.now()}`;
+    const ids = [(await failed(type)).id, (await failed(type)).id, (await failed(type)).id];
+    const first = await w.api.read(`/v1/dlq?type=${type}&limit=2`);
+    expect(first.body.items.map((i: any) => i.id)).toEqual([ids[2], ids[1]]);
+    const second = await w.api.read(`/v1/dlq?type=${type}&limit=2&cursor=${first.body.nextCursor}`);
+    expect(second.body.items.map((i: any) => i.id)).toEqual([ids[0]]);
+    expect(second.body.nextCursor).toBeNull();
+    expect((await w.api.read(`/v1/dlq?cursor=forged`)).status).toBe(400);
+  });
+});
