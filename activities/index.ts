@@ -1,14 +1,16 @@
+import type { TemporalGateway } from '../src/temporal/gateway';
 import { createCheckActivities, type CheckDeps } from './checks';
+import { createDeadLetterActivities } from './dead-letters';
 import { createDeliveryActivities, type DeliveryDeps } from './delivery';
 import { createDueTimeActivities } from './due-time';
 import { createRecordActivities } from './records';
 
-export type ActivityDeps = DeliveryDeps & CheckDeps;
+export type ActivityDeps = DeliveryDeps & CheckDeps & { temporal: TemporalGateway };
 
 /**
  * Every activity the worker registers, built from its dependencies (samples' DI pattern). The
  * current workflow runs `decideAtDueTime` and `recordTransition` as local activities and the sends
- * as ordinary ones; `recordAccepted`, `evaluateDueChecks` and `planDelivery` serve the first
+ * as ordinary ones, and bulk dead-letter operations `actOnDeadLetters`; `recordAccepted`, `evaluateDueChecks` and `planDelivery` serve the first
  * workflow version until its last sleeping run has finished.
  */
 export function createActivities(deps: ActivityDeps) {
@@ -17,6 +19,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createCheckActivities(deps),
     ...createDueTimeActivities(deps),
     ...createDeliveryActivities(deps),
+    ...createDeadLetterActivities(deps),
   };
 }
 

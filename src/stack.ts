@@ -54,7 +54,7 @@ export async function startStack({ config, log, temporalAddress, run, workflowBu
   let workerDone: Promise<void> | undefined;
   if (run.worker) {
     workerConnection = await NativeConnection.connect({ address: temporalAddress });
-    worker = await createWorker({ config, db: database.db, log, connection: workerConnection, workflowBundle, adapters });
+    worker = await createWorker({ config, db: database.db, log, connection: workerConnection, temporal, workflowBundle, adapters });
     workerDone = worker.run();
     log.info({ taskQueue: config.temporal.taskQueue }, 'worker polling');
   }

@@ -5,6 +5,7 @@ import type { ChannelAdapter } from './channels/types';
 import type { Config } from './config';
 import type { Database } from './db';
 import type { Logger } from './logger';
+import type { TemporalGateway } from './temporal/gateway';
 import { createRenderer } from './notifications/templates';
 import { WORKFLOW_BUNDLER_OPTIONS, WORKFLOWS_PATH } from './temporal/workflow-bundle';
 import type { Channel } from '../workflows/definitions';
@@ -14,13 +15,15 @@ export interface WorkerDeps {
   db: Database;
   log: Logger;
   connection: NativeConnection;
+  /** The client side of Temporal: bulk dead-letter operations start redriven runs with it. */
+  temporal: TemporalGateway;
   /** Tests pass a pre-built bundle; otherwise the workflows are bundled at start-up. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Replace single channel adapters (tests fake the FCM transport this way). */
   adapters?: Partial<Record<Channel, ChannelAdapter>>;
 }
 
-export async function createWorker({ config, db, log, connection, workflowBundle, adapters }: WorkerDeps): Promise<Worker> {
+export async function createWorker({ config, db, log, connection, temporal, workflowBundle, adapters }: WorkerDeps): Promise<Worker> {
   // Read by our patch of the SDK (patches/) in the workflow threads, which copy this environment
   // when Worker.create starts them.
   process.env.HERALD_WORKFLOW_STACK_TRACES = config.temporal.worker.workflowStackTraces ? 'on' : 'off';
@@ -33,6 +36,7 @@ export async function createWorker({ config, db, log, connection, workflowBundle
     activities: createActivities({
       db,
       log,
+      temporal,
       adapters: { ...buildAdapters(config, log), ...adapters },
       retry: config.channels.retry,
       policy: config.policy,

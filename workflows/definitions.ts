@@ -123,6 +123,38 @@ export type DueVerdict =
 
 export const statusQuery = defineQuery<StatusView>('status');
 
+/** Which dead letters a bulk operation takes: the filters of GET /v1/dlq, as ISO strings. */
+export interface DeadLetterFilterInput {
+  channel?: Channel;
+  errorType?: string;
+  type?: string;
+  userId?: string;
+  failedFrom?: string;
+  failedTo?: string;
+}
+
+export interface DeadLetterBatchInput {
+  action: 'redrive' | 'discard';
+  filter: DeadLetterFilterInput;
+  /** Who started it (API key id) and why: recorded with every notification it touches. */
+  note: { by: string; reason: string };
+  /** Redrive only: when the notifications are due again (now when unset). */
+  scheduledAt?: string;
+  /** At most this many notifications. */
+  limit: number;
+}
+
+export interface DeadLetterBatchProgress {
+  action: 'redrive' | 'discard';
+  state: 'running' | 'completed' | 'gave_up';
+  /** Notifications redriven or discarded so far. */
+  done: number;
+  /** Ids that could not be handled (each is logged by the worker), skipped from then on. */
+  failed: string[];
+}
+
+export const deadLetterBatchQuery = defineQuery<DeadLetterBatchProgress>('progress');
+
 // Signals: fire-and-forget, so an operator can send them with `temporal workflow signal`.
 export const cancelSignal = defineSignal<[reason?: string]>('cancel');
 export const rescheduleSignal = defineSignal<[scheduledAt: string]>('reschedule');

@@ -7,7 +7,7 @@ import type { Channel } from '../../workflows/definitions';
 import { requireApiKey } from './auth';
 import { rejectUnstorableText } from './text';
 import { apiError, errorHandler, notFound } from './errors';
-import { deadLetterActionRoutes, dlqRoutes } from './routes/dlq';
+import { bulkDeadLetterRoute, deadLetterActionRoutes, dlqRoutes } from './routes/dlq';
 import { bulkCancelRoute, notificationRoutes } from './routes/notifications';
 import { settingsRoutes } from './routes/settings';
 import { targetRoutes } from './routes/targets';
@@ -58,6 +58,8 @@ export function createApp(deps: ApiDeps) {
   // `:bulkCancel` is a custom method (AIP-136 style); the backslash keeps the colon literal.
   v1.use('/notifications\\:bulkCancel', bulkCancelRoute(deps));
   v1.use('/notifications', notificationRoutes(deps), deadLetterActionRoutes(deps));
+  v1.use('/dlq\\:redrive', bulkDeadLetterRoute(deps, 'redrive'));
+  v1.use('/dlq\\:discard', bulkDeadLetterRoute(deps, 'discard'));
   v1.use('/dlq', dlqRoutes(deps));
   v1.use('/users', userRoutes(deps), targetRoutes(deps));
   v1.use('/templates', templateRoutes(deps));

@@ -1,8 +1,8 @@
 // The dead-letter queue is not a second store: it is the FAILED notifications themselves, each with
 // the per-target results its FAILED transition recorded. Discard and redrive move them on, in place.
-import { and, desc, eq, gte, isNull, isNotNull, lt, lte, or, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, gte, isNull, isNotNull, lt, lte, notInArray, or, sql, type SQL } from 'drizzle-orm';
 import { notifications } from '../../drizzle/schema';
-import type { Channel, TargetResult } from '../../workflows/definitions';
+import type { Channel, DeadLetterFilterInput, TargetResult } from '../../workflows/definitions';
 import type { Executor } from './index';
 import { rowsOf, type NotificationRow, type Rows } from './notifications';
 
@@ -16,6 +16,21 @@ export interface DeadLetterFilter {
   failedTo?: Date;
   /** Only the discarded ones (true), or only those still waiting for an operator (false, the default). */
   discarded?: boolean;
+  /** Leave these out (a bulk operation's failures, so it does not take them again). */
+  exceptIds?: string[];
+}
+
+/** The filter as the API and a bulk operation's input carry it (ISO strings), for the queries. */
+export function deadLetterFilterOf(f: DeadLetterFilterInput, extra: Pick<DeadLetterFilter, 'discarded' | 'exceptIds'> = {}): DeadLetterFilter {
+  return {
+    channel: f.channel,
+    errorType: f.errorType,
+    type: f.type,
+    userId: f.userId,
+    failedFrom: f.failedFrom ? new Date(f.failedFrom) : undefined,
+    failedTo: f.failedTo ? new Date(f.failedTo) : undefined,
+    ...extra,
+  };
 }
 
 export interface DeadLetter {
@@ -52,6 +67,7 @@ export function deadLetterConditions(f: DeadLetterFilter): SQL | undefined {
     f.userId !== undefined ? eq(notifications.userId, f.userId) : undefined,
     f.failedFrom ? gte(notifications.completedAt, f.failedFrom) : undefined,
     f.failedTo ? lte(notifications.completedAt, f.failedTo) : undefined,
+    f.exceptIds?.length ? notInArray(notifications.id, f.exceptIds) : undefined,
     targetMatch,
   );
 }

@@ -10,6 +10,7 @@ import createHttpError from 'http-errors';
 import {
   cancelUpdate,
   changeUpdate,
+  deadLetterBatchQuery,
   NotificationStatusKey,
   NotificationTypeKey,
   recheckSignal,
@@ -19,11 +20,13 @@ import {
   TOO_LATE,
   UserIdKey,
   type Change,
+  type DeadLetterBatchInput,
+  type DeadLetterBatchProgress,
   type NotificationInput,
   type StatusView,
   type TooLateDetails,
 } from '../../workflows/definitions';
-import type { notificationWorkflowV3 } from '../../workflows';
+import type { deadLetterBatchWorkflow, notificationWorkflowV3 } from '../../workflows';
 
 const UPDATE_DEADLINE_MS = 30_000;
 const GRPC_DEADLINE_EXCEEDED = 4;
@@ -63,6 +66,30 @@ export class TemporalGateway {
       return true;
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) return false;
+      throw err;
+    }
+  }
+
+  /** Starts a bulk redrive or discard under `operationId`; it runs in the worker. */
+  async startDeadLetterBatch(operationId: string, input: DeadLetterBatchInput): Promise<void> {
+    await this.client.workflow.start<typeof deadLetterBatchWorkflow>('deadLetterBatchWorkflow', {
+      workflowId: operationId,
+      taskQueue: this.taskQueue,
+      args: [input],
+    });
+  }
+
+  /** Where a bulk operation stands: its result once done, its live progress while running; undefined if unknown. */
+  async deadLetterBatch(operationId: string): Promise<DeadLetterBatchProgress | undefined> {
+    const handle = this.client.workflow.getHandle<typeof deadLetterBatchWorkflow>(operationId);
+    try {
+      const { status, type } = await handle.describe();
+      if (type !== 'deadLetterBatchWorkflow') return undefined;
+      if (status.name === 'COMPLETED') return await handle.result();
+      return await this.client.connection.withDeadline(Date.now() + 2000, () => handle.query(deadLetterBatchQuery));
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return undefined;
+      if ((err as { code?: number }).code === GRPC_DEADLINE_EXCEEDED) throw createHttpError(503, 'no worker answered within 2 s; retry later');
       throw err;
     }
   }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { eventually } from '../setup/http';
 import { inSeconds, statusesOf, webhookWorld } from '../setup/scenario';
 import { DATABASES } from '../setup/stack';
 
@@ -164,5 +165,61 @@ describe.each(DATABASES)('dead letters on %s: FAILED notifications listed, count
     expect(second.body.items.map((i: any) => i.id)).toEqual([ids[0]]);
     expect(second.body.nextCursor).toBeNull();
     expect((await w.api.read(`/v1/dlq?cursor=forged`)).status).toBe(400);
+  });
+
+  describe('in bulk, by filter', () => {
+    /** Polls the operation until it is no longer running. */
+    const finished = (operationId: string) =>
+      eventually(
+        () => w.api.read(`/v1/dlq/operations/${operationId}`),
+        (r) => r.status === 200 && r.body.state !== 'running',
+        { what: `dead-letter operation ${operationId} to finish`, timeoutMs: 60_000 },
+      ).then((r) => r.body);
+
+    test('a dry run counts and samples without touching anything; confirmed, an operation redrives exactly that many, and each is DELIVERED', async () => {
+      const type = `dlq-bulk-${database}-${Date.now()}`;
+      const ids = [(await failed(type)).id, (await failed(type)).id, (await failed(type)).id];
+
+      const dry = await w.api.post('/v1/dlq:redrive', { filter: { type }, reason: 'receiver back' });
+      expect(dry.status).toBe(200);
+      expect(dry.body).toEqual({ dryRun: true, action: 'redrive', matched: 3, sampleIds: ids });
+      for (const id of ids) expect((await w.api.get(id)).body.status).toBe('FAILED');
+
+      const confirmed = await w.api.post('/v1/dlq:redrive', { filter: { type }, reason: 'receiver back', confirm: true });
+      expect(confirmed.status).toBe(202);
+      expect(confirmed.body).toEqual(expect.objectContaining({ dryRun: false, matched: 3, operationId: expect.stringMatching(/^dlq-redrive-/) }));
+      const done = await finished(confirmed.body.operationId);
+      expect(done).toEqual(expect.objectContaining({ action: 'redrive', state: 'completed', done: dry.body.matched, failed: 0, failedIds: [] }));
+      for (const id of ids) {
+        const detail = await w.api.waitFor(id, 'DELIVERED', 'FAILED');
+        expect(statusesOf(detail).slice(2)).toEqual(['FAILED(all_targets_failed)', 'SCHEDULED(redriven)', 'SENDING', 'DELIVERED']);
+        expect(detail.transitions[3].details).toEqual(expect.objectContaining({ by: OPS_KEY_ID, reason: 'receiver back' }));
+      }
+      expect((await w.api.read(`/v1/dlq?type=${type}`)).body.items).toEqual([]);
+    });
+
+    test('a bulk discard marks every match with the reason, and respects its limit', async () => {
+      const type = `dlq-bulk-discard-${database}-${Date.now()}`;
+      await failed(type);
+      await failed(type);
+      await failed(type);
+      const confirmed = await w.api.post('/v1/dlq:discard', { filter: { type }, reason: 'campaign over', confirm: true, limit: 2 });
+      expect(confirmed.status).toBe(202);
+      expect(await finished(confirmed.body.operationId)).toEqual(expect.objectContaining({ state: 'completed', done: 2, failed: 0 }));
+      expect((await w.api.read(`/v1/dlq?type=${type}`)).body.items).toHaveLength(1);
+      const discarded = (await w.api.read(`/v1/dlq?type=${type}&discarded=true`)).body.items;
+      expect(discarded).toHaveLength(2);
+      for (const item of discarded) expect((await w.api.get(item.id)).body.transitions.at(-1).details).toEqual({ by: OPS_KEY_ID, reason: 'campaign over' });
+    });
+
+    test('a bulk request needs a filter criterion and a reason; an unknown operation is 404', async () => {
+      expect((await w.api.post('/v1/dlq:redrive', { filter: {}, reason: 'all of it' })).status).toBe(400);
+      expect((await w.api.post('/v1/dlq:discard', { filter: { type: 'x' } })).status).toBe(400);
+      expect((await w.api.post('/v1/dlq:discard', { filter: { type: 'x' }, reason: 'r', scheduledAt: inSeconds(60) })).status).toBe(400);
+      expect((await w.api.read('/v1/dlq/operations/dlq-redrive-unknown')).status).toBe(404);
+      // A workflow id that is not an operation (a notification's) is not one either.
+      const { id } = await failed();
+      expect((await w.api.read(`/v1/dlq/operations/${id}`)).status).toBe(404);
+    });
   });
 });

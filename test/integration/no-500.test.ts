@@ -93,6 +93,14 @@ const BODY_ROUTES: Array<{ method: string; path: string; valid: () => Record<str
   // Bodies are checked before the notification is looked up: a valid one meets a 404 here.
   { method: 'POST', path: '/v1/notifications/ntf_not_a_dead_letter/redrive', valid: () => ({ reason: 'because', scheduledAt: inSeconds(60) }), fields: ['reason', 'scheduledAt'] },
   { method: 'POST', path: '/v1/notifications/ntf_not_a_dead_letter/discard', valid: () => ({ reason: 'because' }), fields: ['reason'] },
+  // Dry runs (no confirm): they only count.
+  {
+    method: 'POST',
+    path: '/v1/dlq:redrive',
+    valid: () => ({ filter: { type: 'nothing-failed-here' }, reason: 'because', scheduledAt: inSeconds(60) }),
+    fields: ['filter', 'filter.channel', 'filter.errorType', 'filter.type', 'filter.userId', 'filter.failedFrom', 'filter.failedTo', 'reason', 'scheduledAt', 'confirm', 'limit'],
+  },
+  { method: 'POST', path: '/v1/dlq:discard', valid: () => ({ filter: { userId: 'nobody-at-all' }, reason: 'because' }), fields: ['filter', 'filter.userId', 'reason', 'confirm', 'limit'] },
 ];
 
 const TARGET_KINDS = ['devices', 'web-push-subscriptions', 'webhooks', 'telegram-chats'];
@@ -115,6 +123,7 @@ const PATH_ROUTES: Array<{ method: string; path: string; body?: unknown; known?:
   { method: 'PUT', path: '/v1/categories/{}', body: { quietHours: 'defer' } },
   { method: 'POST', path: '/v1/notifications/{}/redrive', body: { reason: 'x' }, known: true },
   { method: 'POST', path: '/v1/notifications/{}/discard', body: { reason: 'x' }, known: true },
+  { method: 'GET', path: '/v1/dlq/operations/{}', known: true },
 ];
 const HOSTILE_SEGMENTS: Record<string, string> = {
   'a NUL byte': '%00',

@@ -1,13 +1,15 @@
+import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
 import { z } from 'zod';
-import { CHANNELS } from '../../../workflows/definitions';
+import { CHANNELS, type DeadLetterFilterInput } from '../../../workflows/definitions';
 import type { Database } from '../../db';
-import { countDeadLetters, listDeadLetters, type DeadLetterFilter } from '../../db/dead-letters';
+import { countDeadLetters, countMatchingDeadLetters, deadLetterFilterOf, deadLetterIds, listDeadLetters } from '../../db/dead-letters';
 import { discardNotification, redriveNotification } from '../../notifications/dead-letters';
 import { notificationDetail, notificationView } from '../../notifications/view';
 import type { TemporalGateway } from '../../temporal/gateway';
 import { requesterOf } from '../auth';
 import { keysetCursor } from '../cursor';
+import { apiError } from '../errors';
 import { identifier, instant, parse } from '../validation';
 
 export interface DlqDeps {
@@ -15,6 +17,7 @@ export interface DlqDeps {
   temporal: TemporalGateway;
 }
 
+/** The filters every dead-letter route shares (query strings and bulk bodies alike). */
 const filterFields = {
   channel: z.enum(CHANNELS, { error: `channel must be one of ${CHANNELS.join(', ')}` }).optional(),
   errorType: identifier('errorType', 100).optional(),
@@ -22,31 +25,37 @@ const filterFields = {
   userId: identifier('userId').optional(),
   failedFrom: instant('failedFrom').optional(),
   failedTo: instant('failedTo').optional(),
-  discarded: z.enum(['true', 'false'], { error: 'discarded must be true or false' }).optional(),
 };
+const discarded = z.enum(['true', 'false'], { error: 'discarded must be true or false' }).optional();
 
 const listSchema = z
-  .object({ ...filterFields, limit: z.coerce.number().int().min(1).max(200).default(50), cursor: z.string().optional() })
+  .object({ ...filterFields, discarded, limit: z.coerce.number().int().min(1).max(200).default(50), cursor: z.string().optional() })
   .strict();
-const statsSchema = z.object({ ...filterFields, per: z.enum(['hour', 'day'], { error: 'per must be hour or day' }).default('hour') }).strict();
+const statsSchema = z.object({ ...filterFields, discarded, per: z.enum(['hour', 'day'], { error: 'per must be hour or day' }).default('hour') }).strict();
 
 const reason = z.string({ error: 'reason must be a string' }).trim().min(1, 'reason must say why').max(500);
 const redriveSchema = z.object({ reason, scheduledAt: instant('scheduledAt').optional() }).strict();
 const discardSchema = z.object({ reason }).strict();
 
+const bulkFilter = z
+  .object(filterFields)
+  .strict()
+  .refine((f) => Object.values(f).some((v) => v !== undefined), 'filter must name at least one criterion');
+const bulkFields = {
+  filter: bulkFilter,
+  reason,
+  confirm: z.boolean({ error: 'confirm must be true or false' }).default(false),
+  limit: z.number().int().min(1).max(10_000).default(1000),
+};
+const bulkSchemas = {
+  redrive: z.object({ ...bulkFields, scheduledAt: instant('scheduledAt').optional() }).strict(),
+  discard: z.object(bulkFields).strict(),
+};
+const operationId = identifier('operation id', 100);
+
 const cursor = keysetCursor('failedAt');
 
-function toFilter(q: z.output<z.ZodObject<typeof filterFields>>): DeadLetterFilter {
-  return {
-    channel: q.channel,
-    errorType: q.errorType,
-    type: q.type,
-    userId: q.userId,
-    failedFrom: q.failedFrom ? new Date(q.failedFrom) : undefined,
-    failedTo: q.failedTo ? new Date(q.failedTo) : undefined,
-    discarded: q.discarded === 'true',
-  };
-}
+const toFilter = ({ discarded, ...f }: DeadLetterFilterInput & { discarded?: 'true' | 'false' }) => deadLetterFilterOf(f, { discarded: discarded === 'true' });
 
 /** GET /v1/dlq and /v1/dlq/stats: the FAILED notifications an operator has not discarded yet. */
 export function dlqRoutes(deps: DlqDeps): Router {
@@ -67,6 +76,43 @@ export function dlqRoutes(deps: DlqDeps): Router {
     res.json({ per: q.per, total: counts.reduce((sum, c) => sum + c.count, 0), counts });
   });
 
+  router.get('/operations/:id', async (req, res) => {
+    const id = parse(operationId, req.params.id, 'operation id');
+    const progress = await deps.temporal.deadLetterBatch(id);
+    if (!progress) throw apiError(404, 'operation_not_found', `no dead-letter operation with id ${id}`);
+    res.json({ operationId: id, ...progress, failedIds: progress.failed, failed: progress.failed.length });
+  });
+
+  return router;
+}
+
+/**
+ * POST /v1/dlq:redrive and /v1/dlq:discard: a dry run (how many match, ten of them) unless
+ * `confirm: true`; confirmed, a deadLetterBatchWorkflow does the work and the answer names it at once.
+ */
+export function bulkDeadLetterRoute(deps: DlqDeps, action: 'redrive' | 'discard'): Router {
+  const router = Router();
+  router.post('/', async (req, res) => {
+    const body = parse(bulkSchemas[action], req.body);
+    const filter = deadLetterFilterOf(body.filter);
+    const matched = await countMatchingDeadLetters(deps.db, filter);
+    if (!body.confirm) {
+      res.json({ dryRun: true, action, matched, sampleIds: await deadLetterIds(deps.db, filter, 10) });
+      return;
+    }
+    const id = `dlq-${action}-${randomUUID()}`;
+    await deps.temporal.startDeadLetterBatch(id, {
+      action,
+      filter: body.filter,
+      note: { by: requesterOf(res), reason: body.reason },
+      ...('scheduledAt' in body && body.scheduledAt ? { scheduledAt: body.scheduledAt } : {}),
+      limit: body.limit,
+    });
+    res
+      .status(202)
+      .location(`/v1/dlq/operations/${id}`)
+      .json({ dryRun: false, action, matched, limit: body.limit, operationId: id, statusUrl: `/v1/dlq/operations/${id}` });
+  });
   return router;
 }
 
