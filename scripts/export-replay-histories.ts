@@ -12,6 +12,7 @@ import path from 'node:path';
 import { resolveTemporalBinary } from '../src/temporal/binary';
 import globalSetup from '../test/setup/global-setup';
 import globalTeardown from '../test/setup/global-teardown';
+import { eventually } from '../test/setup/http';
 import { client, inSeconds, statusesOf } from '../test/setup/scenario';
 import { startTestStack, type TestStack } from '../test/setup/stack';
 import { startWebhookReceiver, type WebhookReceiver } from '../test/setup/webhook-receiver';
@@ -124,6 +125,22 @@ const SCENARIOS: Record<string, (api: Api, stack: TestStack, receiver: WebhookRe
       'DELIVERED',
     ]);
     return created.body.id;
+  },
+
+  /** Not a notification: the history of a bulk discard of dead letters (deadLetterBatchWorkflow). */
+  async 'dead-letter-batch'(api, _stack, receiver) {
+    receiver.respondWith({ status: 500 }, { status: 500 });
+    const created = await api.create(webhook('replay-dead-letter-batch', { type: 'replay-batch' }), 'replay-dead-letter-batch');
+    await api.waitFor(created.body.id, 'FAILED');
+    const started = await api.post('/v1/dlq:discard', { filter: { type: 'replay-batch' }, reason: 'replay fixture', confirm: true });
+    const operationId = started.body.operationId as string;
+    const done = await eventually(
+      () => api.read(`/v1/dlq/operations/${operationId}`),
+      (r) => r.body?.state === 'completed',
+      { what: `operation ${operationId} to complete` },
+    );
+    if (done.body.done !== 1) throw new Error(`dead-letter-batch: expected 1 discarded, got ${JSON.stringify(done.body)}`);
+    return operationId;
   },
 
   async expired(api) {

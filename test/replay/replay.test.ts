@@ -39,6 +39,8 @@ describe('replaying committed workflow histories', () => {
     }
     // Redrive came with V3: a new run under the id of a FAILED one, resuming its sequence.
     expect(fixtures).toContain('v3/redriven.json');
+    // Not a notification: the bulk dead-letter operation's own workflow.
+    expect(fixtures).toContain('v3/dead-letter-batch.json');
   });
 
   test('every history replays against the current workflow code', async () => {
