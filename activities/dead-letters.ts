@@ -3,6 +3,7 @@ import type { Database } from '../src/db';
 import { deadLetterFilterOf, deadLetterIds, type OperatorNote } from '../src/db/dead-letters';
 import { safeError, type Logger } from '../src/logger';
 import { discardNotification, redriveNotification } from '../src/notifications/dead-letters';
+import type { DeliveryReporter } from '../src/reports';
 import type { TemporalGateway } from '../src/temporal/gateway';
 
 export interface DeadLetterStep {
@@ -16,7 +17,7 @@ export interface DeadLetterStep {
 }
 
 /** One step of a bulk dead-letter operation (workflows/dead-letter-batch.ts). */
-export function createDeadLetterActivities({ db, temporal, log }: { db: Database; temporal: TemporalGateway; log: Logger }) {
+export function createDeadLetterActivities({ db, temporal, reporter, log }: { db: Database; temporal: TemporalGateway; reporter: DeliveryReporter; log: Logger }) {
   return {
     /** Redrives or discards up to `max` of the oldest matching dead letters, the same way the single routes do. */
     async actOnDeadLetters(step: DeadLetterStep): Promise<{ matched: number; done: number; failed: string[] }> {
@@ -25,8 +26,8 @@ export function createDeadLetterActivities({ db, temporal, log }: { db: Database
       const failed: string[] = [];
       for (const id of ids) {
         try {
-          if (step.action === 'redrive') await redriveNotification({ db, temporal }, id, { ...step.note, scheduledAt: step.scheduledAt });
-          else await discardNotification({ db, temporal }, id, step.note);
+          if (step.action === 'redrive') await redriveNotification({ db, temporal, reporter }, id, { ...step.note, scheduledAt: step.scheduledAt });
+          else await discardNotification({ db, temporal, reporter }, id, step.note);
           done++;
         } catch (err) {
           // A notification moved by someone else meanwhile (409), or a database hiccup: skip it, report it.

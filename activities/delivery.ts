@@ -7,10 +7,12 @@ import { attemptInsert, recordAttempt } from '../src/db/attempts';
 import { applyTransition } from '../src/db/notifications';
 import { ChannelError, targetHint, type ChannelAdapter } from '../src/channels/types';
 import { safeError, type Logger } from '../src/logger';
+import type { DeliveryReporter } from '../src/reports';
 import { TemplateNotFoundError, type Renderer } from '../src/notifications/templates';
 
 export interface DeliveryDeps {
   db: Database;
+  reporter: DeliveryReporter;
   adapters: Partial<Record<Channel, ChannelAdapter>>;
   retry: Record<Channel, RetrySettings>;
   renderer: Renderer;
@@ -56,7 +58,7 @@ export interface SendOutput {
   recorded?: boolean;
 }
 
-export function createDeliveryActivities({ db, adapters, retry, renderer, log }: DeliveryDeps) {
+export function createDeliveryActivities({ db, adapters, retry, renderer, log, reporter }: DeliveryDeps) {
   /** One provider call for one target; the attempt is logged whatever happens. */
   async function send(channel: Channel, input: SendInput): Promise<SendOutput> {
     const adapter = adapters[channel];
@@ -119,13 +121,20 @@ export function createDeliveryActivities({ db, adapters, retry, renderer, log }:
     // workflow records the outcome itself when `recorded` is not set.
     const delivered = { ...attempt, outcome: 'delivered', ...receipt };
     const outcome = input.recordDeliveredAs;
-    const recorded = await (outcome === undefined
+    const deliveredTransition = outcome === undefined ? undefined : ({
+      notificationId: input.notificationId,
+      seq: outcome,
+      from: 'SENDING',
+      to: 'DELIVERED',
+      details: { delivered: 1, targets: 1 },
+      at: new Date().toISOString(),
+    } as const);
+    const recorded = await (deliveredTransition === undefined
       ? recordAttempt(db, delivered).then(() => false)
-      : applyTransition(
-          db,
-          { notificationId: input.notificationId, seq: outcome, from: 'SENDING', to: 'DELIVERED', details: { delivered: 1, targets: 1 }, at: new Date().toISOString() },
-          attemptInsert(db, delivered),
-        ).then(() => true)
+      : applyTransition(db, deliveredTransition, attemptInsert(db, delivered)).then((wrote) => {
+          if (wrote) reporter.transitionRecorded(deliveredTransition);
+          return true;
+        })
     )
       .catch((err) => {
         log.error({ notificationId: input.notificationId, channel, target: attempt.targetHint, err: safeError(err) }, 'sent, but the attempt log write failed');

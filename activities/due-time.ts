@@ -1,6 +1,7 @@
 import type { DeferReason, DueVerdict } from '../workflows/definitions';
 import type { Database } from '../src/db';
 import { applyTransition, findTransition, type TransitionRecord } from '../src/db/notifications';
+import type { DeliveryReporter } from '../src/reports';
 import { createDueChecks, type CheckDeps, type DueCheckInput } from './checks';
 import { planDelivery, type DeliveryDeps, type DeliveryPlan } from './delivery';
 
@@ -24,18 +25,19 @@ export type DueTimeDecision = (
  * one transaction. Once this returns "send", the notification is SENDING in Postgres and nothing can
  * undo that, so a cancel that arrives later is answered "too late" and never wastes a token.
  */
-export function createDueTimeActivities(deps: CheckDeps & Pick<DeliveryDeps, 'adapters' | 'retry'>) {
+export function createDueTimeActivities(deps: CheckDeps & Pick<DeliveryDeps, 'adapters' | 'retry'> & { reporter: DeliveryReporter }) {
   const checks = createDueChecks(deps);
   const { db } = deps;
 
   return {
     async decideAtDueTime(input: DueTimeInput): Promise<DueTimeDecision> {
       const at = checks.now();
+      let recordedNow: TransitionRecord | undefined;
       const [firstVerdict, plan] = await Promise.all([
         checks.verdictBeforeThrottle(input, at),
         planDelivery(deps, input.userId, input.channels),
       ]);
-      return db.transaction(async (tx) => {
+      const decision = await db.transaction(async (tx): Promise<DueTimeDecision> => {
         const throttled = firstVerdict.action === 'send' ? await checks.throttle(tx, input, at) : undefined;
         const verdict = throttled?.verdict ?? firstVerdict;
         const unchanged = verdict.action === 'defer' && input.status === 'DEFERRED' && input.deferReason === verdict.reason;
@@ -45,8 +47,12 @@ export function createDueTimeActivities(deps: CheckDeps & Pick<DeliveryDeps, 'ad
         }
         if (verdict.action === 'send') await throttled!.spendTokens();
         const decided = { recorded: !unchanged, at: at.toISOString() };
+        if (decided.recorded) recordedNow = transitionFor(input, verdict, at);
         return verdict.action === 'send' ? { action: 'send', plan, ...decided } : { ...verdict, ...decided };
       });
+      // Reported once committed: a transaction rolled back never reaches the platform.
+      if (recordedNow) deps.reporter.transitionRecorded(recordedNow);
+      return decision;
     },
   };
 }

@@ -1,3 +1,4 @@
+import type { DeliveryReporter } from '../src/reports';
 import type { TemporalGateway } from '../src/temporal/gateway';
 import { createCheckActivities, type CheckDeps } from './checks';
 import { createDeadLetterActivities } from './dead-letters';
@@ -5,7 +6,7 @@ import { createDeliveryActivities, type DeliveryDeps } from './delivery';
 import { createDueTimeActivities } from './due-time';
 import { createRecordActivities } from './records';
 
-export type ActivityDeps = DeliveryDeps & CheckDeps & { temporal: TemporalGateway };
+export type ActivityDeps = DeliveryDeps & CheckDeps & { temporal: TemporalGateway; reporter: DeliveryReporter };
 
 /**
  * Every activity the worker registers, built from its dependencies (samples' DI pattern). The

@@ -1,9 +1,10 @@
 import type { NotificationInput } from '../workflows/definitions';
 import type { Database } from '../src/db';
 import { applyTransition, initialRow, insertNotification, type TransitionRecord } from '../src/db/notifications';
+import type { DeliveryReporter } from '../src/reports';
 
 /** Postgres is the queryable projection of what the workflow decides; these write it. */
-export function createRecordActivities({ db }: { db: Database }) {
+export function createRecordActivities({ db, reporter }: { db: Database; reporter: DeliveryReporter }) {
   return {
     /**
      * The workflow's first step. The API normally inserted the row already; if the API process died
@@ -15,7 +16,7 @@ export function createRecordActivities({ db }: { db: Database }) {
     },
 
     async recordTransition(transition: TransitionRecord): Promise<void> {
-      await applyTransition(db, transition);
+      if (await applyTransition(db, transition)) reporter.transitionRecorded(transition);
     },
   };
 }

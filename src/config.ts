@@ -110,6 +110,8 @@ const envSchema = z.object({
   TELEGRAM_BOT_TOKEN: z.string().optional(),
   TELEGRAM_API_BASE_URL: z.url({ message: 'expected an absolute URL' }).default('https://api.telegram.org'),
   TELEGRAM_TIMEOUT: duration('10s'),
+  REPORT_URL: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional(),
+  REPORT_API_KEY: z.string().optional(),
   ACTIVE_WINDOW_MINUTES: z.coerce.number().int().min(0).default(0),
   DELIVERY_OFF_RECHECK: duration('1m').refine((ms) => ms >= 1000, 'must be at least 1s'),
   THROTTLE_BURST: z.coerce.number().int().min(0).default(20),
@@ -169,6 +171,8 @@ export interface Config {
     /** Recipient throttle per user × channel; 0 turns it off. */
     throttle: { burst: number; perHour: number };
   };
+  /** Delivery reports to the product's platform; off unless both are set. */
+  reports: { url?: string; apiKey?: string };
   defaultLocale: string;
   channels: {
     webhook: { timeoutMs: number };
@@ -274,6 +278,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       throttle: { burst: e.THROTTLE_BURST, perHour: e.THROTTLE_PER_HOUR },
     },
     defaultLocale: e.DEFAULT_LOCALE,
+    reports: { url: e.REPORT_URL, apiKey: e.REPORT_API_KEY },
     channels: {
       webhook: { timeoutMs: e.WEBHOOK_TIMEOUT },
       fcm:

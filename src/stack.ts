@@ -3,6 +3,7 @@ import { NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { startApiServer, type ApiServer } from './api/server';
 import { configuredChannels, vapidKeys } from './channels';
 import { createRenderer } from './notifications/templates';
+import { createDeliveryReporter, type DeliveryReporter } from './reports';
 import type { ChannelAdapter } from './channels/types';
 import type { Config } from './config';
 import { openDatabase, type DatabaseHandle } from './db';
@@ -25,6 +26,7 @@ export interface StackOptions {
 
 export interface Stack {
   database: DatabaseHandle;
+  reporter: DeliveryReporter;
   temporal: TemporalGateway;
   api?: ApiServer;
   /** Settles when the worker stops; rejects if it dies. */
@@ -49,12 +51,14 @@ export async function startStack({ config, log, temporalAddress, run, workflowBu
     config.temporal.taskQueue,
   );
 
+  const reporter = createDeliveryReporter(config.reports, database.db, log);
+
   let workerConnection: NativeConnection | undefined;
   let worker: Awaited<ReturnType<typeof createWorker>> | undefined;
   let workerDone: Promise<void> | undefined;
   if (run.worker) {
     workerConnection = await NativeConnection.connect({ address: temporalAddress });
-    worker = await createWorker({ config, db: database.db, log, connection: workerConnection, temporal, workflowBundle, adapters });
+    worker = await createWorker({ config, db: database.db, log, connection: workerConnection, temporal, reporter, workflowBundle, adapters });
     workerDone = worker.run();
     log.info({ taskQueue: config.temporal.taskQueue }, 'worker polling');
   }
@@ -62,6 +66,7 @@ export async function startStack({ config, log, temporalAddress, run, workflowBu
     ? await startApiServer(
         {
           db: database.db,
+          reporter,
           temporal,
           log,
           apiKeys: config.api.apiKeys,
@@ -77,6 +82,7 @@ export async function startStack({ config, log, temporalAddress, run, workflowBu
 
   return {
     database,
+    reporter,
     temporal,
     api,
     workerDone,

@@ -5,6 +5,7 @@ import type { ChannelAdapter } from './channels/types';
 import type { Config } from './config';
 import type { Database } from './db';
 import type { Logger } from './logger';
+import type { DeliveryReporter } from './reports';
 import type { TemporalGateway } from './temporal/gateway';
 import { createRenderer } from './notifications/templates';
 import { WORKFLOW_BUNDLER_OPTIONS, WORKFLOWS_PATH } from './temporal/workflow-bundle';
@@ -17,13 +18,14 @@ export interface WorkerDeps {
   connection: NativeConnection;
   /** The client side of Temporal: bulk dead-letter operations start redriven runs with it. */
   temporal: TemporalGateway;
+  reporter: DeliveryReporter;
   /** Tests pass a pre-built bundle; otherwise the workflows are bundled at start-up. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Replace single channel adapters (tests fake the FCM transport this way). */
   adapters?: Partial<Record<Channel, ChannelAdapter>>;
 }
 
-export async function createWorker({ config, db, log, connection, temporal, workflowBundle, adapters }: WorkerDeps): Promise<Worker> {
+export async function createWorker({ config, db, log, connection, temporal, reporter, workflowBundle, adapters }: WorkerDeps): Promise<Worker> {
   // Read by our patch of the SDK (patches/) in the workflow threads, which copy this environment
   // when Worker.create starts them.
   process.env.HERALD_WORKFLOW_STACK_TRACES = config.temporal.worker.workflowStackTraces ? 'on' : 'off';
@@ -37,6 +39,7 @@ export async function createWorker({ config, db, log, connection, temporal, work
       db,
       log,
       temporal,
+      reporter,
       adapters: { ...buildAdapters(config, log), ...adapters },
       retry: config.channels.retry,
       policy: config.policy,

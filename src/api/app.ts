@@ -1,6 +1,7 @@
 import express, { type RequestHandler } from 'express';
 import type { Database } from '../db';
 import type { Logger } from '../logger';
+import type { DeliveryReporter } from '../reports';
 import type { TemporalGateway } from '../temporal/gateway';
 import type { Renderer } from '../notifications/templates';
 import type { Channel } from '../../workflows/definitions';
@@ -16,6 +17,7 @@ import { userRoutes } from './routes/users';
 
 export interface ApiDeps {
   db: Database;
+  reporter: DeliveryReporter;
   temporal: TemporalGateway;
   log: Logger;
   apiKeys: string[];

@@ -4,6 +4,7 @@ import type { Database } from '../db';
 import { acceptNotification, findByIdempotencyKey, withdrawNotification, type NotificationRow } from '../db/notifications';
 import { findTypeSettings } from '../db/recipients';
 import type { Logger } from '../logger';
+import type { DeliveryReporter } from '../reports';
 import { notificationIdFor } from '../ids';
 import type { TemporalGateway } from '../temporal/gateway';
 import { requestFingerprint, type CreateNotificationRequest } from './request';
@@ -12,6 +13,7 @@ import { detailOf, type NotificationDetail } from './view';
 
 export interface CreateDeps {
   db: Database;
+  reporter: DeliveryReporter;
   temporal: TemporalGateway;
   log: Logger;
   /** Channels this deployment can send on. */
@@ -97,6 +99,7 @@ export async function createNotification(
     await withdrawNotification(db, id);
     throw apiError(409, 'idempotency_key_reused', 'a notification with this idempotency key has already run');
   }
+  deps.reporter.transitionRecorded({ notificationId: id, to: 'SCHEDULED', reason: 'accepted', at: accepted.accepted.at.toISOString() });
   // The older workflows end CANCELLED(replaced) now rather than at their due time.
   const { replaced } = accepted;
   await Promise.all(

@@ -2,12 +2,14 @@ import { apiError } from '../api/errors';
 import type { Database } from '../db';
 import { discardFailed, lastAttemptNumber, reopenFailed, type OperatorNote } from '../db/dead-letters';
 import { findNotification, type NotificationRow } from '../db/notifications';
+import type { DeliveryReporter } from '../reports';
 import type { TemporalGateway } from '../temporal/gateway';
 import { inputOf } from './create';
 
 export interface DeadLetterDeps {
   db: Database;
   temporal: TemporalGateway;
+  reporter: DeliveryReporter;
 }
 
 async function existing(db: Database, id: string): Promise<NotificationRow> {
@@ -40,7 +42,7 @@ export async function discardNotification({ db }: DeadLetterDeps, id: string, no
  * again starts it: a notification left SCHEDULED(redriven) without a run is completed, not refused.
  */
 export async function redriveNotification(
-  { db, temporal }: DeadLetterDeps,
+  { db, temporal, reporter }: DeadLetterDeps,
   id: string,
   note: OperatorNote & { scheduledAt?: string },
 ): Promise<{ alreadyRedriven: boolean }> {
@@ -57,7 +59,9 @@ export async function redriveNotification(
     if (now.status === 'SCHEDULED' && now.statusReason === 'redriven') return { alreadyRedriven: true };
     throw notFailed(now, 'redriven');
   }
-  await startRedriven(db, temporal, await existing(db, id));
+  const reopened = await existing(db, id);
+  reporter.transitionRecorded({ notificationId: id, to: 'SCHEDULED', reason: 'redriven', at: reopened.updatedAt.toISOString() });
+  await startRedriven(db, temporal, reopened);
   return { alreadyRedriven: false };
 }
 

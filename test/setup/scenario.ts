@@ -62,8 +62,13 @@ export interface WebhookWorld {
   recipient(): Promise<string>;
 }
 
-/** Starts a stack and a webhook receiver around the enclosing describe block. */
-export function webhookWorld(userPrefix: string, options: Parameters<typeof startTestStack>[0] = {}): WebhookWorld {
+type StackOptions = NonNullable<Parameters<typeof startTestStack>[0]>;
+
+/**
+ * Starts a stack and a webhook receiver around the enclosing describe block. `options` may be a
+ * function, called when the stack starts: for settings only known then (another server's port).
+ */
+export function webhookWorld(userPrefix: string, options: StackOptions | (() => StackOptions) = {}): WebhookWorld {
   let users = 0;
   const world = {
     async recipient() {
@@ -73,10 +78,11 @@ export function webhookWorld(userPrefix: string, options: Parameters<typeof star
     },
   } as WebhookWorld;
   beforeAll(async () => {
-    world.stack = await startTestStack(options);
+    const resolved = typeof options === 'function' ? options() : options;
+    world.stack = await startTestStack(resolved);
     world.receiver = await startWebhookReceiver();
     // A stack that requires API keys gets a client that sends the first one.
-    world.api = client(world.stack, { apiKey: options.env?.API_KEYS?.split(',')[0] });
+    world.api = client(world.stack, { apiKey: resolved.env?.API_KEYS?.split(',')[0] });
   });
   afterAll(async () => {
     await world.stack?.stop();

@@ -64,6 +64,12 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ WORKER_STICKY_QUEUE_TIMEOUT: '0s' })).toThrow(/WORKER_STICKY_QUEUE_TIMEOUT: must be longer than zero/);
   });
 
+  test('delivery reports: off by default; a URL that is not http(s) stops start-up, naming it', () => {
+    expect(loadConfig({}).reports).toEqual({ url: undefined, apiKey: undefined });
+    expect(loadConfig({ REPORT_URL: 'https://platform.example/api', REPORT_API_KEY: 'k' }).reports).toEqual({ url: 'https://platform.example/api', apiKey: 'k' });
+    expect(() => loadConfig({ REPORT_URL: 'ftp://platform.example' })).toThrow(/REPORT_URL: expected an http\(s\) URL/);
+  });
+
   describe('retry settings that could never work stop start-up, naming the variable', () => {
     const problemsOf = (env: Record<string, string>) => {
       try {

@@ -6,6 +6,7 @@ import type { Database } from '../../db';
 import { countDeadLetters, countMatchingDeadLetters, deadLetterFilterOf, deadLetterIds, listDeadLetters } from '../../db/dead-letters';
 import { discardNotification, redriveNotification } from '../../notifications/dead-letters';
 import { notificationDetail, notificationView } from '../../notifications/view';
+import type { DeliveryReporter } from '../../reports';
 import type { TemporalGateway } from '../../temporal/gateway';
 import { requesterOf } from '../auth';
 import { keysetCursor } from '../cursor';
@@ -15,6 +16,7 @@ import { identifier, instant, parse } from '../validation';
 export interface DlqDeps {
   db: Database;
   temporal: TemporalGateway;
+  reporter: DeliveryReporter;
 }
 
 /** The filters every dead-letter route shares (query strings and bulk bodies alike). */
