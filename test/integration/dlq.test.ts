@@ -82,6 +82,30 @@ describe.each(DATABASES)('dead letters on %s: FAILED notifications listed, count
     ]);
   });
 
+  test('a redrive uses a target that was disabled by the failure and has been registered again since', async () => {
+    const userId = `dlq-again-${database}-${Date.now()}`;
+    const url = `${w.receiver.url}/${userId}`;
+    await w.api.registerWebhook(userId, url);
+    w.receiver.respondWith({ status: 404 });
+    const created = await w.api.create({ userId, channels: ['webhook'], content: { body: 'back again' } });
+    expect((await w.api.waitFor(created.body.id, 'FAILED', 'DELIVERED')).status).toBe('FAILED');
+    const [target] = (await w.api.targets(userId)).body.items;
+    expect(target.disabledReason).toBe('webhook_gone');
+
+    // Redriven while the only target is still disabled: nothing to send to, FAILED again.
+    expect((await w.api.post(`/v1/notifications/${created.body.id}/redrive`, { reason: 'too early' })).status).toBe(202);
+    const stillFailed = await w.api.waitUntil(created.body.id, (d) => d.status === 'FAILED' && d.transitions.length === 6, 'to fail again');
+    expect(statusesOf(stillFailed).slice(3)).toEqual(['SCHEDULED(redriven)', 'SENDING', 'FAILED(no_deliverable_target)']);
+
+    expect((await w.api.registerWebhook(userId, url)).status).toBeLessThan(300);
+    expect((await w.api.post(`/v1/notifications/${created.body.id}/redrive`, { reason: 'endpoint is back' })).status).toBe(202);
+    const done = await w.api.waitFor(created.body.id, 'DELIVERED');
+    expect(done.attempts.map((a: any) => [a.attempt, a.outcome, a.targetId])).toEqual([
+      [1, 'permanent_error', target.id],
+      [2, 'delivered', target.id],
+    ]);
+  });
+
   test('a redrive may be scheduled for later, and is then pending like any notification: it can be cancelled', async () => {
     const { id } = await failed();
     const later = inSeconds(3600);
