@@ -13,7 +13,7 @@ import { resolveTemporalBinary } from '../src/temporal/binary';
 import globalSetup from '../test/setup/global-setup';
 import globalTeardown from '../test/setup/global-teardown';
 import { eventually } from '../test/setup/http';
-import { client, inSeconds, statusesOf } from '../test/setup/scenario';
+import { client, createFailed, FAILED_REDRIVEN_DELIVERED, inSeconds, statusesOf } from '../test/setup/scenario';
 import { startTestStack, type TestStack } from '../test/setup/stack';
 import { startWebhookReceiver, type WebhookReceiver } from '../test/setup/webhook-receiver';
 
@@ -112,26 +112,15 @@ const SCENARIOS: Record<string, (api: Api, stack: TestStack, receiver: WebhookRe
   async redriven(api, _stack, receiver) {
     // Fails after its two attempts (RETRY_WEBHOOK_MAX_ATTEMPTS below), then an operator redrives it:
     // the fixture is the redriven run, which starts from SCHEDULED(redriven) with its sequence carried on.
-    receiver.respondWith({ status: 500 }, { status: 500 });
-    const created = await api.create(webhook('replay-redriven'), 'replay-redriven');
-    await api.waitFor(created.body.id, 'FAILED');
-    await api.post(`/v1/notifications/${created.body.id}/redrive`, { reason: 'replay fixture' });
-    expectPath('redriven', await api.waitFor(created.body.id, 'DELIVERED'), [
-      'SCHEDULED(accepted)',
-      'SENDING',
-      'FAILED(all_targets_failed)',
-      'SCHEDULED(redriven)',
-      'SENDING',
-      'DELIVERED',
-    ]);
-    return created.body.id;
+    const id = await createFailed(api, receiver, webhook('replay-redriven'), 'replay-redriven');
+    await api.post(`/v1/notifications/${id}/redrive`, { reason: 'replay fixture' });
+    expectPath('redriven', await api.waitFor(id, 'DELIVERED'), FAILED_REDRIVEN_DELIVERED);
+    return id;
   },
 
   /** Not a notification: the history of a bulk discard of dead letters (deadLetterBatchWorkflow). */
   async 'dead-letter-batch'(api, _stack, receiver) {
-    receiver.respondWith({ status: 500 }, { status: 500 });
-    const created = await api.create(webhook('replay-dead-letter-batch', { type: 'replay-batch' }), 'replay-dead-letter-batch');
-    await api.waitFor(created.body.id, 'FAILED');
+    await createFailed(api, receiver, webhook('replay-dead-letter-batch', { type: 'replay-batch' }), 'replay-dead-letter-batch');
     const started = await api.post('/v1/dlq:discard', { filter: { type: 'replay-batch' }, reason: 'replay fixture', confirm: true });
     const operationId = started.body.operationId as string;
     const done = await eventually(

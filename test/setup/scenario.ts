@@ -51,6 +51,22 @@ export function client(stack: Pick<TestStack, 'url'>, { apiKey }: { apiKey?: str
   return api;
 }
 
+/** The transition log of a notification that failed on two 500s, was redriven, and was delivered. */
+export const FAILED_REDRIVEN_DELIVERED = ['SCHEDULED(accepted)', 'SENDING', 'FAILED(all_targets_failed)', 'SCHEDULED(redriven)', 'SENDING', 'DELIVERED'];
+
+/**
+ * Creates a notification whose receiver answers 500 to both of its attempts (the stack must allow
+ * two: RETRY_WEBHOOK_MAX_ATTEMPTS=2) and returns its id once it is FAILED.
+ */
+export async function createFailed(api: ReturnType<typeof client>, receiver: WebhookReceiver, body: Record<string, unknown>, key?: string): Promise<string> {
+  receiver.respondWith({ status: 500 }, { status: 500 });
+  const created = await api.create(body, key);
+  if (created.status !== 202) throw new Error(`create answered ${created.status}: ${showValue(created.body)}`);
+  const detail = await api.waitFor(created.body.id, 'FAILED', 'DELIVERED');
+  if (detail.status !== 'FAILED') throw new Error(`${created.body.id} ended ${detail.status}, not FAILED`);
+  return created.body.id;
+}
+
 export const statusesOf = (detail: { transitions: Array<{ to: string; reason: string | null }> }) =>
   detail.transitions.map((t) => (t.reason ? `${t.to}(${t.reason})` : t.to));
 
