@@ -2,7 +2,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Channel, Content, Metadata, TargetResult } from '../workflows/definitions';
 import type { RetrySettings } from '../src/config';
 import type { Database } from '../src/db';
-import { activeTargets, disableTarget, findTarget } from '../src/db/targets';
+import { activeTargets, disableTarget, findTarget, type TargetRow } from '../src/db/targets';
 import { attemptInsert, recordAttempt } from '../src/db/attempts';
 import { applyTransition } from '../src/db/notifications';
 import { ChannelError, targetHint, type ChannelAdapter } from '../src/channels/types';
@@ -58,22 +58,38 @@ export interface SendOutput {
   recorded?: boolean;
 }
 
-export function createDeliveryActivities({ db, adapters, retry, renderer, log, reporter }: DeliveryDeps) {
-  /** One provider call for one target; the attempt is logged whatever happens. */
-  async function send(channel: Channel, input: SendInput): Promise<SendOutput> {
+/** How one attempt is made when it is not a send activity of its own (see `deliverAtDueTime`). */
+export interface AttemptOptions {
+  /** The target's row, read a moment ago in the same activity: no second read. */
+  target?: TargetRow;
+  /** Bounds the provider call as the send activity's start-to-close timeout would. */
+  attemptTimeoutMs?: number;
+  /** The attempt's number before `attemptOffset` (a send activity uses Temporal's). */
+  attempt?: number;
+}
+
+/**
+ * One provider call for one target; the attempt is logged whatever happens. A failure is thrown as
+ * the ApplicationFailure Temporal's retry policy acts on: its type is the error code, `nonRetryable`
+ * for permanent errors, `nextRetryDelay` when the provider (or a configuration error) says when.
+ */
+export function createSender({ db, adapters, retry, renderer, log, reporter }: DeliveryDeps) {
+  return async function send(channel: Channel, input: SendInput, options: AttemptOptions = {}): Promise<SendOutput> {
     const adapter = adapters[channel];
     if (!adapter) return { outcome: 'skipped', reason: 'channel_not_configured' };
-    const target = await findTarget(db, input.targetId);
+    const target = options.target ?? (await findTarget(db, input.targetId));
     // Disabled since the plan was made (another notification hit a permanent error): skip, don't send.
     if (!target || target.disabledAt) return { outcome: 'skipped', reason: target?.disabledReason ?? 'target_deleted' };
 
     const { info, cancellationSignal } = Context.current();
+    const signal = options.attemptTimeoutMs ? AbortSignal.any([cancellationSignal, AbortSignal.timeout(options.attemptTimeoutMs)]) : cancellationSignal;
+    const attemptNumber = options.attempt ?? info.attempt;
     const attempt = {
       notificationId: input.notificationId,
       targetId: target.id,
       channel,
       targetHint: targetHint(target.address),
-      attempt: info.attempt + (input.attemptOffset ?? 0),
+      attempt: attemptNumber + (input.attemptOffset ?? 0),
       rendered: null as { title?: string; body: string } | null,
       startedAt: new Date(),
     };
@@ -92,7 +108,7 @@ export function createDeliveryActivities({ db, adapters, retry, renderer, log, r
         metadata: input.metadata,
         message,
         target,
-        signal: cancellationSignal,
+        signal,
       });
     } catch (err) {
       const failure = err instanceof ChannelError ? err : new ChannelError('retryable', 'unexpected_error', String(err));
@@ -106,7 +122,7 @@ export function createDeliveryActivities({ db, adapters, retry, renderer, log, r
       if (failure.extra.disableTarget) await disableTarget(db, target.id, failure.code);
       const configuration = failure.kind === 'configuration';
       const nextRetryDelay = configuration ? retry[channel].configurationRetryDelayMs : failure.extra.retryAfterMs;
-      const logFields = { notificationId: input.notificationId, channel, target: attempt.targetHint, code: failure.code, attempt: info.attempt };
+      const logFields = { notificationId: input.notificationId, channel, target: attempt.targetHint, code: failure.code, attempt: attempt.attempt };
       if (configuration) log.error({ ...logFields, retryInMs: nextRetryDelay }, `channel configuration error (fix the credentials or setup; retried while the budget lasts): ${failure.message}`);
       else log.warn(logFields, `send failed: ${failure.message}`);
       throw ApplicationFailure.create({
@@ -131,7 +147,7 @@ export function createDeliveryActivities({ db, adapters, retry, renderer, log, r
     } as const);
     const recorded = await (deliveredTransition === undefined
       ? recordAttempt(db, delivered).then(() => false)
-      : applyTransition(db, deliveredTransition, attemptInsert(db, delivered)).then((wrote) => {
+      : applyTransition(db, deliveredTransition, attemptInsert(delivered)).then((wrote) => {
           if (wrote) reporter.transitionRecorded(deliveredTransition);
           return true;
         })
@@ -141,8 +157,12 @@ export function createDeliveryActivities({ db, adapters, retry, renderer, log, r
         return false;
       });
     return { outcome: 'delivered', providerMessageId: receipt.providerMessageId, ...(recorded ? { recorded } : {}) };
-  }
+  };
+}
 
+export function createDeliveryActivities(deps: DeliveryDeps) {
+  const { db, adapters, retry } = deps;
+  const send = createSender(deps);
   return {
     /** Resolves the recipient's active targets for the requested channels, and each channel's retry policy. */
     planDelivery: (userId: string, channels: Channel[]) => planDelivery({ db, adapters, retry }, userId, channels),
@@ -154,13 +174,14 @@ export function createDeliveryActivities({ db, adapters, retry, renderer, log, r
 }
 
 /** The targets a notification goes to, decided when sending begins (a target registered since creation counts). */
-export async function planDelivery(
-  { db, adapters, retry }: Pick<DeliveryDeps, 'db' | 'adapters' | 'retry'>,
-  userId: string,
-  channels: Channel[],
-): Promise<DeliveryPlan> {
-  const configured = channels.filter((c) => adapters[c]);
-  const rows = await activeTargets(db, userId, configured);
+export async function planDelivery(deps: Pick<DeliveryDeps, 'db' | 'adapters' | 'retry'>, userId: string, channels: Channel[]): Promise<DeliveryPlan> {
+  return planFromRows(deps, channels, await activeTargets(deps.db, userId, configuredChannels(deps, channels)));
+}
+
+export const configuredChannels = ({ adapters }: Pick<DeliveryDeps, 'adapters'>, channels: Channel[]) => channels.filter((c) => adapters[c]);
+
+/** The plan for `rows`, the recipient's active targets on the configured channels among those asked for. */
+export function planFromRows({ adapters, retry }: Pick<DeliveryDeps, 'adapters' | 'retry'>, channels: Channel[], rows: TargetRow[]): DeliveryPlan {
   const unavailable: TargetResult[] = channels
     .filter((c) => !adapters[c] || !rows.some((r) => r.channel === c))
     .map((c) => ({
@@ -173,6 +194,6 @@ export async function planDelivery(
   return {
     targets: rows.map((r) => ({ channel: r.channel, targetId: r.id, target: targetHint(r.address) })),
     unavailable,
-    retry: Object.fromEntries(configured.map((c) => [c, retry[c]])),
+    retry: Object.fromEntries(configuredChannels({ adapters }, channels).map((c) => [c, retry[c]])),
   };
 }

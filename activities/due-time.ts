@@ -1,9 +1,13 @@
-import type { DeferReason, DueVerdict } from '../workflows/definitions';
-import type { Database } from '../src/db';
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import ms from 'ms';
+import type { Content, DeferReason, DueVerdict, Metadata } from '../workflows/definitions';
+import type { Executor } from '../src/db';
 import { applyTransition, findTransition, type TransitionRecord } from '../src/db/notifications';
+import { activeTargets, type TargetRow } from '../src/db/targets';
+import { throttleEnabled } from '../src/policy/throttle';
 import type { DeliveryReporter } from '../src/reports';
 import { createDueChecks, type CheckDeps, type DueCheckInput } from './checks';
-import { planDelivery, type DeliveryDeps, type DeliveryPlan } from './delivery';
+import { configuredChannels, createSender, planFromRows, type DeliveryDeps, type DeliveryPlan, type SendInput } from './delivery';
 
 export interface DueTimeInput extends DueCheckInput {
   /** The sequence number this decision is recorded under (the workflow's last recorded one + 1). */
@@ -19,40 +23,123 @@ export type DueTimeDecision = (
   | Exclude<DueVerdict, { action: 'send' }>
 ) & { recorded: boolean; at: string };
 
+/** The due-time decision made by `deliverAtDueTime`, with the first attempt when it made one. */
+export type DueDelivery = DueTimeDecision & { firstAttempt?: FirstAttempt };
+
+/** The outcome of the single target's first attempt, made inside `deliverAtDueTime`. */
+export type FirstAttempt =
+  | { outcome: 'delivered'; providerMessageId?: string; recorded: boolean }
+  | { outcome: 'skipped'; reason?: string }
+  | { outcome: 'failed'; errorType: string; message: string; retryable: boolean; nextRetryDelayMs?: number; startedAt: string };
+
+export interface DueDeliveryInput extends DueTimeInput {
+  content: Content;
+  metadata?: Metadata;
+  attemptOffset?: number;
+}
+
 /**
- * One local activity at the due time: runs the checks, records the outcome (SENDING, DEFERRED,
- * CANCELLED or EXPIRED) and, for SENDING, spends the throttle tokens and plans the targets — all in
- * one transaction. Once this returns "send", the notification is SENDING in Postgres and nothing can
- * undo that, so a cancel that arrives later is answered "too late" and never wastes a token.
+ * The longest attempt `deliverAtDueTime` makes itself. A channel whose attempt timeout is longer is
+ * sent by a send activity of its own; the activity's start-to-close timeout must hold one attempt
+ * plus its database work (`DUE_DELIVERY_ACTIVITY`).
  */
-export function createDueTimeActivities(deps: CheckDeps & Pick<DeliveryDeps, 'adapters' | 'retry'> & { reporter: DeliveryReporter }) {
+export const INLINE_ATTEMPT_LIMIT_MS = 60_000;
+
+/**
+ * The due time: runs the checks, records the outcome (SENDING, DEFERRED, CANCELLED or EXPIRED) and, for
+ * SENDING, spends the throttle tokens and plans the targets — in one transaction when a throttle
+ * applies, in one statement otherwise. Once it says "send", the notification is SENDING in Postgres and
+ * nothing can undo that, so a cancel that arrives later is answered "too late" and never wastes a token.
+ *
+ * `decideAtDueTime` is that decision alone, run as a local activity by the V2 and V3 workflows.
+ * `deliverAtDueTime` (V4) is one ordinary activity that decides and, for a notification with a single
+ * target, also makes the first attempt and records DELIVERED with it: the same work as the timer and
+ * activity of the cheapest sleep-then-send workflow, with no local activity and no second activity.
+ * Any other case (several targets, a failed first attempt) leaves the rest to send activities.
+ */
+export function createDueTimeActivities(deps: CheckDeps & DeliveryDeps & { reporter: DeliveryReporter }) {
   const checks = createDueChecks(deps);
+  const send = createSender(deps);
   const { db } = deps;
+
+  async function decide(input: DueTimeInput): Promise<{ decision: DueTimeDecision; rows: TargetRow[] }> {
+    const at = checks.now();
+    let recordedNow: TransitionRecord | undefined;
+    const [firstVerdict, rows] = await Promise.all([
+      checks.verdictBeforeThrottle(input, at),
+      activeTargets(db, input.userId, configuredChannels(deps, input.channels)),
+    ]);
+    const plan = planFromRows(deps, input.channels, rows);
+    // Tokens are read, checked and spent under a lock; without a throttle the transition is one statement.
+    const inTransaction = firstVerdict.action === 'send' && throttleEnabled(deps.policy.throttle);
+    const run = <T>(fn: (ex: Executor) => Promise<T>) => (inTransaction ? db.transaction(fn) : fn(db));
+    const decision = await run(async (ex): Promise<DueTimeDecision> => {
+      const throttled = firstVerdict.action === 'send' ? await checks.throttle(ex, input, at) : undefined;
+      const verdict = throttled?.verdict ?? firstVerdict;
+      const unchanged = verdict.action === 'defer' && input.status === 'DEFERRED' && input.deferReason === verdict.reason;
+      if (!unchanged && !(await applyTransition(ex, transitionFor(input, verdict, at)))) {
+        // An earlier attempt of this activity committed (its result was lost with a worker): answer what it decided.
+        return replayedDecision(ex, input, plan);
+      }
+      if (verdict.action === 'send') await throttled!.spendTokens();
+      const decided = { recorded: !unchanged, at: at.toISOString() };
+      if (decided.recorded) recordedNow = transitionFor(input, verdict, at);
+      return verdict.action === 'send' ? { action: 'send', plan, ...decided } : { ...verdict, ...decided };
+    });
+    // Reported once committed: a transaction rolled back never reaches the platform.
+    if (recordedNow) deps.reporter.transitionRecorded(recordedNow);
+    return { decision, rows };
+  }
 
   return {
     async decideAtDueTime(input: DueTimeInput): Promise<DueTimeDecision> {
-      const at = checks.now();
-      let recordedNow: TransitionRecord | undefined;
-      const [firstVerdict, plan] = await Promise.all([
-        checks.verdictBeforeThrottle(input, at),
-        planDelivery(deps, input.userId, input.channels),
-      ]);
-      const decision = await db.transaction(async (tx): Promise<DueTimeDecision> => {
-        const throttled = firstVerdict.action === 'send' ? await checks.throttle(tx, input, at) : undefined;
-        const verdict = throttled?.verdict ?? firstVerdict;
-        const unchanged = verdict.action === 'defer' && input.status === 'DEFERRED' && input.deferReason === verdict.reason;
-        if (!unchanged && !(await applyTransition(tx, transitionFor(input, verdict, at)))) {
-          // An earlier attempt of this activity committed (its result was lost with a worker): answer what it decided.
-          return replayedDecision(db, input, plan);
-        }
-        if (verdict.action === 'send') await throttled!.spendTokens();
-        const decided = { recorded: !unchanged, at: at.toISOString() };
-        if (decided.recorded) recordedNow = transitionFor(input, verdict, at);
-        return verdict.action === 'send' ? { action: 'send', plan, ...decided } : { ...verdict, ...decided };
-      });
-      // Reported once committed: a transaction rolled back never reaches the platform.
-      if (recordedNow) deps.reporter.transitionRecorded(recordedNow);
-      return decision;
+      return (await decide(input)).decision;
+    },
+
+    async deliverAtDueTime(input: DueDeliveryInput): Promise<DueDelivery> {
+      const { decision, rows } = await decide(input);
+      if (decision.action !== 'send') return decision;
+      const { plan } = decision;
+      const only = plan.targets.length === 1 && plan.unavailable.length === 0 ? rows[0] : undefined;
+      const policy = only ? plan.retry[only.channel] : undefined;
+      if (!only || !policy || policy.attemptTimeoutMs > INLINE_ATTEMPT_LIMIT_MS) return decision;
+
+      const deliveredSeq = input.seq + 1;
+      // A retry of this activity after a try that delivered and recorded it (its answer was lost with a worker): never send twice.
+      if (Context.current().info.attempt > 1 && (await findTransition(db, input.notificationId, deliveredSeq))?.toStatus === 'DELIVERED') {
+        return { ...decision, firstAttempt: { outcome: 'delivered', recorded: true } };
+      }
+
+      const startedAt = new Date().toISOString();
+      const sendInput: SendInput = {
+        notificationId: input.notificationId,
+        userId: input.userId,
+        type: input.type,
+        category: input.category,
+        metadata: input.metadata,
+        content: input.content,
+        targetId: only.id,
+        recordDeliveredAs: deliveredSeq,
+        ...(input.attemptOffset ? { attemptOffset: input.attemptOffset } : {}),
+      };
+      try {
+        // The first attempt of the channel's policy, whichever try of this activity makes it.
+        const out = await send(only.channel, sendInput, { target: only, attemptTimeoutMs: policy.attemptTimeoutMs, attempt: 1 });
+        const firstAttempt: FirstAttempt =
+          out.outcome === 'delivered'
+            ? { outcome: 'delivered', providerMessageId: out.providerMessageId, recorded: out.recorded ?? false }
+            : { outcome: 'skipped', reason: out.reason };
+        return { ...decision, firstAttempt };
+      } catch (err) {
+        if (!(err instanceof ApplicationFailure)) throw err;
+        const retryable = !err.nonRetryable;
+        const delay = err.nextRetryDelay;
+        const nextRetryDelayMs = delay == null ? undefined : typeof delay === 'number' ? delay : ms(delay);
+        return {
+          ...decision,
+          firstAttempt: { outcome: 'failed', errorType: err.type ?? 'error', message: err.message, retryable, ...(nextRetryDelayMs !== undefined ? { nextRetryDelayMs } : {}), startedAt },
+        };
+      }
     },
   };
 }
@@ -77,7 +164,7 @@ function transitionFor(input: DueTimeInput, verdict: DueVerdict, at: Date): Tran
   }
 }
 
-async function replayedDecision(db: Database, input: DueTimeInput, plan: DeliveryPlan): Promise<DueTimeDecision> {
+async function replayedDecision(db: Executor, input: DueTimeInput, plan: DeliveryPlan): Promise<DueTimeDecision> {
   const row = await findTransition(db, input.notificationId, input.seq);
   if (!row) throw new Error(`transition ${input.seq} of ${input.notificationId} vanished`);
   const decided = { recorded: true, at: row.at.toISOString() };

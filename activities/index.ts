@@ -10,9 +10,10 @@ export type ActivityDeps = DeliveryDeps & CheckDeps & { temporal: TemporalGatewa
 
 /**
  * Every activity the worker registers, built from its dependencies (samples' DI pattern). The
- * current workflow runs `decideAtDueTime` and `recordTransition` as local activities and the sends
- * as ordinary ones, and bulk dead-letter operations `actOnDeadLetters`; `recordAccepted`, `evaluateDueChecks` and `planDelivery` serve the first
- * workflow version until its last sleeping run has finished.
+ * current workflow runs `deliverAtDueTime` and the sends as ordinary activities and
+ * `recordTransition` as a local one, and bulk dead-letter operations `actOnDeadLetters`.
+ * `decideAtDueTime` (local) serves V2 and V3 runs, and `recordAccepted`, `evaluateDueChecks` and
+ * `planDelivery` the first workflow version, until their last sleeping run has finished.
  */
 export function createActivities(deps: ActivityDeps) {
   return {
@@ -26,4 +27,4 @@ export function createActivities(deps: ActivityDeps) {
 
 export type Activities = ReturnType<typeof createActivities>;
 export type { DeliveryPlan, PlannedTarget, SendInput, SendOutput } from './delivery';
-export type { DueTimeDecision, DueTimeInput } from './due-time';
+export type { DueDelivery, DueTimeDecision, DueTimeInput, FirstAttempt } from './due-time';

@@ -17,8 +17,8 @@ import { client, createFailed, FAILED_REDRIVEN_DELIVERED, inSeconds, statusesOf 
 import { startTestStack, type TestStack } from '../test/setup/stack';
 import { startWebhookReceiver, type WebhookReceiver } from '../test/setup/webhook-receiver';
 
-/** The workflow version new notifications start with: `notificationWorkflowV3`. */
-const CURRENT_VERSION = 'v3';
+/** The workflow version new notifications start with: `notificationWorkflowV4`. */
+const CURRENT_VERSION = 'v4';
 const OUT_DIR = path.resolve(__dirname, '..', 'test', 'fixtures', 'histories', CURRENT_VERSION);
 
 type Api = ReturnType<typeof client>;
@@ -130,6 +130,24 @@ const SCENARIOS: Record<string, (api: Api, stack: TestStack, receiver: WebhookRe
     );
     if (done.body.done !== 1) throw new Error(`dead-letter-batch: expected 1 discarded, got ${JSON.stringify(done.body)}`);
     return operationId;
+  },
+
+  async retried(api, _stack, receiver) {
+    // The first attempt (made by the due-time activity) fails; the channel's policy goes on with a send activity.
+    receiver.respondWith({ status: 503 });
+    const created = await api.create(webhook('replay-retried'), 'replay-retried');
+    expectPath('retried', await api.waitFor(created.body.id, 'DELIVERED'), ['SCHEDULED(accepted)', 'SENDING', 'DELIVERED']);
+    return created.body.id;
+  },
+
+  async 'fanned-out'(api, _stack, receiver) {
+    // Two targets: one send activity each, and the outcome recorded by the workflow.
+    await api.registerWebhook('replay-fanned-out', `${receiver.url}/replay-fanned-out-2`);
+    const created = await api.create(webhook('replay-fanned-out'), 'replay-fanned-out');
+    const detail = await api.waitFor(created.body.id, 'DELIVERED');
+    expectPath('fanned-out', detail, ['SCHEDULED(accepted)', 'SENDING', 'DELIVERED']);
+    if (detail.attempts.length !== 2) throw new Error(`fanned-out: expected 2 attempts, got ${detail.attempts.length}`);
+    return created.body.id;
   },
 
   async expired(api) {

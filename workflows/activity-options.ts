@@ -22,3 +22,16 @@ export const DATABASE_LOCAL_ACTIVITY: LocalActivityOptions = {
   localRetryThreshold: '10s',
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
 };
+
+/**
+ * The due-time activity of V4 (`deliverAtDueTime`): its database work is retried like the above,
+ * never given up on. A provider failure in the first attempt it makes is not thrown but returned,
+ * and the workflow applies the channel's retry policy from there, so its retries here are only for
+ * the database and a lost worker. The timeout holds the database work and one attempt of at most
+ * `INLINE_ATTEMPT_LIMIT_MS` (a channel with longer attempts is sent by a send activity instead).
+ */
+export const DUE_DELIVERY_ACTIVITY: ActivityOptions = {
+  startToCloseTimeout: '2m',
+  retry: { initialInterval: '1s', maximumInterval: '1m' },
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+};

@@ -1,6 +1,6 @@
 // Fan-out of one notification to its channel targets: one activity per (notification, channel, target).
-import { ActivityCancellationType, ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
-import type { Activities, DeliveryPlan, PlannedTarget, SendInput, SendOutput } from '../activities';
+import { ActivityCancellationType, ActivityFailure, ApplicationFailure, proxyActivities, sleep } from '@temporalio/workflow';
+import type { Activities, DeliveryPlan, FirstAttempt, PlannedTarget, SendInput, SendOutput } from '../activities';
 import type { RetrySettings } from '../src/config';
 import type { Channel, Content, NotificationInput, TargetResult } from './definitions';
 
@@ -36,17 +36,41 @@ function failureOf(err: unknown): { errorType: string; message: string } {
 }
 
 /**
+ * What is left of a channel's retry policy once its first attempt was made by the due-time activity:
+ * one attempt fewer, the backoff carrying on from the second interval, the budget less the time spent.
+ * Undefined when nothing is left.
+ */
+export function policyAfterFirstAttempt(policy: RetrySettings, first: Extract<FirstAttempt, { outcome: 'failed' }>, now: number) {
+  if (!first.retryable || policy.maximumAttempts <= 1) return undefined;
+  const delayMs = first.nextRetryDelayMs ?? policy.initialIntervalMs;
+  const budgetLeftMs = policy.totalTimeoutMs - (now - Date.parse(first.startedAt)) - delayMs;
+  if (budgetLeftMs <= 0) return undefined;
+  return {
+    delayMs,
+    policy: {
+      ...policy,
+      maximumAttempts: policy.maximumAttempts - 1,
+      initialIntervalMs: Math.min(policy.initialIntervalMs * 2, policy.maximumIntervalMs),
+      totalTimeoutMs: budgetLeftMs,
+    },
+  };
+}
+
+/**
  * Sends to the planned targets, following the notification's routing: `all` fans out at once;
  * `fallback` tries channels in the given order and stops at the first one that delivers.
  * `onResult` sees each result as it lands, so the status query can show progress.
  * With `deliveredSeq`, a notification with a single target has its send activity record DELIVERED
  * under that number (`recorded` says it did), which saves the workflow a database step.
+ * With `firstAttempt`, the due-time activity has already made the single target's first attempt:
+ * only what its retry policy leaves is sent from here.
  */
 export async function sendPlanned(
   input: NotificationInput & { content: Content },
   plan: DeliveryPlan,
   onResult: (result: TargetResult) => void,
   deliveredSeq?: number,
+  firstAttempt?: FirstAttempt,
 ): Promise<{ results: TargetResult[]; recorded: boolean }> {
   plan.unavailable.forEach(onResult);
   const results: TargetResult[] = [...plan.unavailable];
@@ -54,36 +78,53 @@ export async function sendPlanned(
   const recordDeliveredAs = single ? deliveredSeq : undefined;
   let recorded = false;
 
-  const sendAll = async (targets: PlannedTarget[]) => {
-    const settled = await Promise.allSettled(
-      targets.map((t) =>
-        sender(t.channel, plan.retry[t.channel]!)({
-          notificationId: input.notificationId,
-          userId: input.userId,
-          type: input.type,
-          category: input.category,
-          metadata: input.metadata,
-          content: input.content,
-          targetId: t.targetId,
-          ...(recordDeliveredAs !== undefined ? { recordDeliveredAs } : {}),
-          ...(input.attemptOffset ? { attemptOffset: input.attemptOffset } : {}),
-        }),
-      ),
-    );
-    return settled.map((s, i): TargetResult => {
-      if (s.status === 'fulfilled' && s.value.recorded) recorded = true;
-      const base = { channel: targets[i].channel, targetId: targets[i].targetId, target: targets[i].target };
-      const result: TargetResult =
-        s.status === 'fulfilled'
-          ? { ...base, outcome: s.value.outcome, errorType: s.value.reason }
-          : { ...base, outcome: 'failed', ...failureOf(s.reason) };
-      onResult(result);
-      results.push(result);
-      return result;
-    });
+  const land = (result: TargetResult) => {
+    onResult(result);
+    results.push(result);
+    return result;
   };
+  const about = (t: PlannedTarget) => ({ channel: t.channel, targetId: t.targetId, target: t.target });
 
-  if (input.routing === 'all') {
+  /** Sends to one target under `policy`; `attemptsBefore` attempts of this run were made elsewhere. */
+  async function attempt(t: PlannedTarget, policy: RetrySettings, attemptsBefore = 0): Promise<TargetResult> {
+    const offset = (input.attemptOffset ?? 0) + attemptsBefore;
+    try {
+      const out = await sender(t.channel, policy)({
+        notificationId: input.notificationId,
+        userId: input.userId,
+        type: input.type,
+        category: input.category,
+        metadata: input.metadata,
+        content: input.content,
+        targetId: t.targetId,
+        ...(recordDeliveredAs !== undefined ? { recordDeliveredAs } : {}),
+        ...(offset ? { attemptOffset: offset } : {}),
+      });
+      if (out.recorded) recorded = true;
+      return { ...about(t), outcome: out.outcome, errorType: out.reason };
+    } catch (err) {
+      return { ...about(t), outcome: 'failed', ...failureOf(err) };
+    }
+  }
+
+  async function afterFirstAttempt(t: PlannedTarget, first: FirstAttempt): Promise<TargetResult> {
+    if (first.outcome === 'delivered') {
+      if (first.recorded) recorded = true;
+      return { ...about(t), outcome: 'delivered' };
+    }
+    if (first.outcome === 'skipped') return { ...about(t), outcome: 'skipped', errorType: first.reason };
+    const rest = policyAfterFirstAttempt(plan.retry[t.channel]!, first, Date.now());
+    if (!rest) return { ...about(t), outcome: 'failed', errorType: first.errorType, message: first.message };
+    await sleep(rest.delayMs);
+    return attempt(t, rest.policy, 1);
+  }
+
+  const sendAll = async (targets: PlannedTarget[]) =>
+    (await Promise.all(targets.map((t) => attempt(t, plan.retry[t.channel]!)))).map(land);
+
+  if (firstAttempt && single) {
+    land(await afterFirstAttempt(plan.targets[0], firstAttempt));
+  } else if (input.routing === 'all') {
     await sendAll(plan.targets);
   } else {
     for (const channel of input.channels) {

@@ -4,12 +4,13 @@ import {
   condition,
   continueAsNew,
   isCancellation,
+  proxyActivities,
   proxyLocalActivities,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Activities, DueTimeDecision } from '../activities';
-import { DATABASE_LOCAL_ACTIVITY } from './activity-options';
+import type { Activities, DueDelivery } from '../activities';
+import { DATABASE_LOCAL_ACTIVITY, DUE_DELIVERY_ACTIVITY } from './activity-options';
 import {
   NotificationStatusKey,
   ScheduledAtKey,
@@ -24,6 +25,7 @@ import { installHandlers } from './handlers';
 import { isPending, tooLate, type Command, type RunState } from './state';
 
 const local = proxyLocalActivities<Activities>(DATABASE_LOCAL_ACTIVITY);
+const dueTime = proxyActivities<Activities>(DUE_DELIVERY_ACTIVITY);
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const nonCancellable = <T>(fn: () => Promise<T>) => CancellationScope.nonCancellable(fn);
@@ -35,22 +37,34 @@ const nonCancellable = <T>(fn: () => Promise<T>) => CancellationScope.nonCancell
 interface Shape {
   /** Write SENDING to the NotificationStatus search attribute: one more visibility write on the server. */
   mirrorSending: boolean;
+  /**
+   * Decide at the due time in one ordinary activity that also makes a single target's first attempt
+   * (`deliverAtDueTime`), instead of a local activity followed by a send activity.
+   */
+  sendWithDecision: boolean;
 }
 
 /**
  * One notification, from its due time to a terminal state. The API has already recorded it as
- * SCHEDULED(accepted); this run sleeps, decides at the due time in one local activity, and sends with
- * one activity per target. A single-target delivery is recorded by its send activity; any other
- * outcome by one more local activity. The NotificationStatus search attribute follows every recorded
- * status except the short-lived SENDING: it goes from SCHEDULED straight to the outcome.
+ * SCHEDULED(accepted); this run sleeps, then one activity decides and, for a notification with a
+ * single target, makes the first attempt and records DELIVERED with it — a timer and one activity,
+ * like the plainest sleep-then-send workflow. Several targets, or a failed first attempt, go on
+ * with one send activity per target under the channel's retry policy; an outcome the send did not
+ * record is written by one local activity. The NotificationStatus search attribute follows every
+ * recorded status except the short-lived SENDING: it goes from SCHEDULED straight to the outcome.
  */
-export async function notificationWorkflowV3(input: NotificationInput): Promise<NotificationResult> {
-  return runNotification(input, { mirrorSending: false });
+export async function notificationWorkflowV4(input: NotificationInput): Promise<NotificationResult> {
+  return runNotification(input, { mirrorSending: false, sendWithDecision: true });
 }
 
-/** Runs started before V3, identical but for SENDING, which they also write to NotificationStatus. */
+/** Runs started before V4: the due-time decision is a local activity, and every send an activity of its own. */
+export async function notificationWorkflowV3(input: NotificationInput): Promise<NotificationResult> {
+  return runNotification(input, { mirrorSending: false, sendWithDecision: false });
+}
+
+/** Runs started before V3, identical to V3 but for SENDING, which they also write to NotificationStatus. */
 export async function notificationWorkflowV2(input: NotificationInput): Promise<NotificationResult> {
-  return runNotification(input, { mirrorSending: true });
+  return runNotification(input, { mirrorSending: true, sendWithDecision: false });
 }
 
 async function runNotification(input: NotificationInput, shape: Shape): Promise<NotificationResult> {
@@ -148,7 +162,7 @@ async function runNotification(input: NotificationInput, shape: Shape): Promise<
   }
 
   /** Takes on what the due-time decision recorded; returns it when sending begins. */
-  function adoptDecision(decision: DueTimeDecision) {
+  function adoptDecision(decision: DueDelivery) {
     if (decision.recorded) s.seq += 1;
     switch (decision.action) {
       case 'send':
@@ -171,7 +185,7 @@ async function runNotification(input: NotificationInput, shape: Shape): Promise<
     }
   }
 
-  let sending: Extract<DueTimeDecision, { action: 'send' }> | undefined;
+  let sending: Extract<DueDelivery, { action: 'send' }> | undefined;
   try {
     while (!sending) {
       if (s.inbox.length > 0) {
@@ -182,23 +196,26 @@ async function runNotification(input: NotificationInput, shape: Shape): Promise<
       if (workflowInfo().continueAsNewSuggested && allHandlersFinished()) {
         const carried: ResumeState = { seq: s.seq, status: s.status as ResumeState['status'], reason: s.reason, deferReason: s.deferReason, dueAt: iso(s.dueAt) };
         // The next run keeps this run's workflow type, and so its shape.
-        return await continueAsNew<typeof notificationWorkflowV3>({ ...input, content: s.content, scheduledAt: s.scheduledAt, resume: carried });
+        return await continueAsNew<typeof notificationWorkflowV4>({ ...input, content: s.content, scheduledAt: s.scheduledAt, resume: carried });
       }
       // A durable timer that a queued command cuts short: survives restarts, costs nothing while it waits.
       if (await condition(() => s.inbox.length > 0, Math.max(1, s.dueAt - Date.now()))) continue;
 
+      const due = {
+        notificationId: input.notificationId,
+        userId: input.userId,
+        type: input.type,
+        category: input.category,
+        channels: input.channels,
+        expiresAt: input.expiresAt,
+        seq: s.seq + 1,
+        status: s.status as 'SCHEDULED' | 'DEFERRED',
+        deferReason: s.deferReason,
+      };
       const decision = await nonCancellable(() =>
-        local.decideAtDueTime({
-          notificationId: input.notificationId,
-          userId: input.userId,
-          type: input.type,
-          category: input.category,
-          channels: input.channels,
-          expiresAt: input.expiresAt,
-          seq: s.seq + 1,
-          status: s.status as 'SCHEDULED' | 'DEFERRED',
-          deferReason: s.deferReason,
-        }),
+        shape.sendWithDecision
+          ? dueTime.deliverAtDueTime({ ...due, content: s.content, metadata: input.metadata, ...(input.attemptOffset ? { attemptOffset: input.attemptOffset } : {}) })
+          : local.decideAtDueTime(due),
       );
       sending = adoptDecision(decision);
       if (!sending && !isPending(s)) return await finish();
@@ -217,7 +234,7 @@ async function runNotification(input: NotificationInput, shape: Shape): Promise<
   const plan = sending.plan;
   return nonCancellable(async () => {
     const deliveredSeq = s.seq + 1;
-    const { results, recorded } = await sendPlanned({ ...input, content: s.content }, plan, (r) => s.targets.push(r), deliveredSeq);
+    const { results, recorded } = await sendPlanned({ ...input, content: s.content }, plan, (r) => s.targets.push(r), deliveredSeq, sending.firstAttempt);
     const outcome = outcomeOf(results);
     if (recorded) {
       s.seq = deliveredSeq;

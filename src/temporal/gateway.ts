@@ -26,7 +26,7 @@ import {
   type StatusView,
   type TooLateDetails,
 } from '../../workflows/definitions';
-import type { deadLetterBatchWorkflow, notificationWorkflowV3 } from '../../workflows';
+import type { deadLetterBatchWorkflow, notificationWorkflowV4 } from '../../workflows';
 
 const UPDATE_DEADLINE_MS = 30_000;
 const GRPC_DEADLINE_EXCEEDED = 4;
@@ -50,7 +50,7 @@ export class TemporalGateway {
    */
   async startNotification(input: NotificationInput, { redrive = false } = {}): Promise<boolean> {
     try {
-      await this.client.workflow.start<typeof notificationWorkflowV3>('notificationWorkflowV3', {
+      await this.client.workflow.start<typeof notificationWorkflowV4>('notificationWorkflowV4', {
         workflowId: input.notificationId,
         taskQueue: this.taskQueue,
         args: [input],

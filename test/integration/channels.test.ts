@@ -42,6 +42,7 @@ describe('channels end to end: Web Push, Telegram, webhook and FCM through the w
         RETRY_TELEGRAM_INITIAL_INTERVAL: '200ms',
         RETRY_FCM_INITIAL_INTERVAL: '200ms',
         RETRY_WEBHOOK_INITIAL_INTERVAL: '200ms',
+        RETRY_TELEGRAM_MAX_ATTEMPTS: '3',
         RETRY_WEBPUSH_CONFIGURATION_DELAY: '1s',
         RETRY_FCM_CONFIGURATION_DELAY: '2s',
       },
@@ -160,6 +161,27 @@ describe('channels end to end: Web Push, Telegram, webhook and FCM through the w
       expect(second.receivedAt - first.receivedAt).toBeGreaterThanOrEqual(2000);
       expect(second.token).toBe(BOT_TOKEN);
       expect(String(second.text)).toContain('Lights out');
+    });
+
+    test('a provider that keeps failing gets exactly the policy\'s attempts, numbered 1 to 3, with the backoff growing', async () => {
+      // The first attempt is made by the due-time activity, the rest by send activities: together they
+      // must still be one policy (RETRY_TELEGRAM_MAX_ATTEMPTS=3, 200 ms doubling).
+      const { userId, chatId } = await chat();
+      const down = botApiError(500, 'Internal Server Error');
+      // Three failures queued: a fourth attempt would be answered 200 and end DELIVERED.
+      telegram.respondWith(down, down, down);
+      const created = await api.create({ userId, channels: ['telegram'], content: { body: 'are you there?' } });
+      const failed = await api.waitFor(created.body.id, 'FAILED', 'DELIVERED');
+      expect(failed.status).toBe('FAILED');
+      expect(failed.attempts.map((a: any) => [a.attempt, a.outcome])).toEqual([
+        [1, 'retryable_error'],
+        [2, 'retryable_error'],
+        [3, 'retryable_error'],
+      ]);
+      const [first, second, third, ...more] = callsTo(chatId);
+      expect(more).toEqual([]);
+      expect(second.receivedAt - first.receivedAt).toBeGreaterThanOrEqual(200);
+      expect(third.receivedAt - second.receivedAt).toBeGreaterThanOrEqual(400);
     });
 
     test('403 "bot was blocked by the user" fails without retry and disables the chat', async () => {

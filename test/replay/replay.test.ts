@@ -32,13 +32,16 @@ describe('replaying committed workflow histories', () => {
   test('every lifecycle path has a fixture, for runs started by every workflow version', () => {
     const paths = ['cancelled', 'changed', 'deferred', 'delivered', 'replaced'];
     expect(fixtures).toEqual(expect.arrayContaining(paths.map((p) => `v1/${p}.json`)));
-    for (const version of ['v2', 'v3']) {
+    for (const version of ['v2', 'v3', 'v4']) {
       expect(fixtures).toEqual(
         expect.arrayContaining([...paths, 'deferred-changed', 'workflow-cancelled', 'failed', 'expired'].map((p) => `${version}/${p}.json`)),
       );
     }
     // Redrive came with V3: a new run under the id of a FAILED one, resuming its sequence.
-    expect(fixtures).toContain('v3/redriven.json');
+    expect(fixtures).toEqual(expect.arrayContaining(['v3/redriven.json', 'v4/redriven.json']));
+    // V4 makes a single target's first attempt in its due-time activity; a failed one goes on in a
+    // send activity, and several targets get one send activity each.
+    expect(fixtures).toEqual(expect.arrayContaining(['v4/retried.json', 'v4/fanned-out.json']));
     // Not a notification: the bulk dead-letter operation's own workflow.
     expect(fixtures).toContain('v3/dead-letter-batch.json');
   });
@@ -66,7 +69,8 @@ describe('replaying committed workflow histories', () => {
            return { status: 'DELIVERED', targets: [] };
          };
          exports.notificationWorkflowV2 = exports.notificationWorkflow;
-         exports.notificationWorkflowV3 = exports.notificationWorkflow;`,
+         exports.notificationWorkflowV3 = exports.notificationWorkflow;
+         exports.notificationWorkflowV4 = exports.notificationWorkflow;`,
       );
       const { code } = await bundleWorkflowCode({
         workflowsPath: path.join(dir, 'workflows.js'),
@@ -77,7 +81,7 @@ describe('replaying committed workflow histories', () => {
         }),
         logger: { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: console.error },
       });
-      for (const fixture of ['v1/delivered.json', 'v2/delivered.json', 'v3/delivered.json']) {
+      for (const fixture of ['v1/delivered.json', 'v2/delivered.json', 'v3/delivered.json', 'v4/delivered.json']) {
         const replay = Worker.runReplayHistory({ workflowBundle: { code } }, load(fixture), fixture);
         const error = await replay.then(() => undefined, (err: unknown) => err);
         expect(error).toBeInstanceOf(DeterminismViolationError);

@@ -1,0 +1,63 @@
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createDueTimeActivities, type DueDeliveryInput } from '../../activities/due-time';
+import { buildAdapters } from '../../src/channels';
+import { createLogger } from '../../src/logger';
+import { createRenderer } from '../../src/notifications/templates';
+import { webhookWorld } from '../setup/scenario';
+import { DATABASES } from '../setup/stack';
+
+/*
+ * The due-time activity decides, sends a single target's first attempt and records DELIVERED with it.
+ * If the worker running it dies after that write, Temporal runs it again: the retry must find the
+ * delivery recorded and send nothing.
+ */
+describe.each(DATABASES)('the due-time activity, tried again after its first try delivered (%s)', (database) => {
+  // The default throttle is on, so the decision runs in a transaction: on PGlite's single connection
+  // a read outside it would wait forever.
+  const world = webhookWorld('due-retry', { database });
+
+  function dueTimeActivities() {
+    const { config, database, reporter } = world.stack;
+    const log = createLogger('silent', 'test');
+    return createDueTimeActivities({
+      db: database.db,
+      log,
+      reporter,
+      adapters: buildAdapters(config, log),
+      retry: config.channels.retry,
+      policy: config.policy,
+      renderer: createRenderer(database.db, config.defaultLocale),
+    });
+  }
+
+  test('answers "delivered" from the record and sends no second request', async () => {
+    const { api, receiver } = world;
+    const userId = await world.recipient();
+    const created = await api.create({ userId, channels: ['webhook'], content: { body: 'once only' } });
+    const delivered = await api.waitFor(created.body.id, 'DELIVERED');
+    // Transitions are numbered from 1 in the order they are listed.
+    const sendingSeq = delivered.transitions.findIndex((t: { to: string }) => t.to === 'SENDING') + 1;
+    expect(sendingSeq).toBeGreaterThan(1);
+    const requests = () => receiver.received.filter((r) => r.headers['webhook-id'] === created.body.id).length;
+    expect(requests()).toBe(1);
+
+    const input: DueDeliveryInput = {
+      notificationId: created.body.id,
+      userId,
+      type: delivered.type,
+      category: delivered.category,
+      channels: ['webhook'],
+      seq: sendingSeq,
+      status: 'SCHEDULED',
+      content: { body: 'once only' },
+    };
+    const retry = new MockActivityEnvironment({ attempt: 2 });
+    const answer = await retry.run(dueTimeActivities().deliverAtDueTime, input);
+
+    expect(answer).toMatchObject({ action: 'send', firstAttempt: { outcome: 'delivered', recorded: true } });
+    expect(requests()).toBe(1);
+    const after = await api.read(`/v1/notifications/${created.body.id}`);
+    expect(after.body.attempts).toHaveLength(1);
+    expect(after.body.transitions).toHaveLength(delivered.transitions.length);
+  });
+});
