@@ -50,17 +50,29 @@ export async function findTypeSettings(db: Executor, type: string): Promise<Type
   return row;
 }
 
-export async function saveTypeSettings(
-  db: Executor,
-  type: string,
-  values: Pick<TypeSettings, 'activeWindowMinutes' | 'replaceWindowMinutes' | 'deliveryEnabled'>,
-): Promise<TypeSettings> {
+/** The settings a type can have; a field left out of a save keeps its stored value (or its default). */
+export type TypeSettingsChange = Partial<Pick<TypeSettings, 'activeWindowMinutes' | 'replaceWindowMinutes' | 'deliveryEnabled'>>;
+
+export async function saveTypeSettings(db: Executor, type: string, values: TypeSettingsChange): Promise<TypeSettings> {
   const [row] = await db
     .insert(typeSettings)
     .values({ type, ...values })
     .onConflictDoUpdate({ target: typeSettings.type, set: { ...values, updatedAt: sql`now()` } })
     .returning();
   return row;
+}
+
+export async function listTypeSettings(db: Executor): Promise<TypeSettings[]> {
+  return db.select().from(typeSettings).orderBy(typeSettings.type);
+}
+
+export async function findCategorySettings(db: Executor, category: string) {
+  const [row] = await db.select().from(categorySettings).where(eq(categorySettings.category, category));
+  return row;
+}
+
+export async function listCategorySettings(db: Executor) {
+  return db.select().from(categorySettings).orderBy(categorySettings.category);
 }
 
 export async function quietHoursPolicy(db: Executor, category: string): Promise<QuietHoursPolicy> {

@@ -88,6 +88,7 @@ const BODY_ROUTES: Array<{ method: string; path: string; valid: () => Record<str
   { method: 'POST', path: '/v1/users/hostile-user/telegram-chats', valid: () => ({ chatId: '12345' }), fields: ['chatId', 'label'] },
   { method: 'PUT', path: '/v1/templates/hostile-template/en/default', valid: () => ({ body: 'Hello {{name}}' }), fields: ['title', 'body'] },
   { method: 'PUT', path: '/v1/types/hostile-type', valid: () => ({}), fields: ['activeWindowMinutes', 'replaceWindowMinutes', 'deliveryEnabled'] },
+  { method: 'PATCH', path: '/v1/types/hostile-type', valid: () => ({ deliveryEnabled: true }), fields: ['activeWindowMinutes', 'replaceWindowMinutes', 'deliveryEnabled'] },
   { method: 'PUT', path: '/v1/categories/hostile-category', valid: () => ({ quietHours: 'defer' }), fields: ['quietHours'] },
   { method: 'PUT', path: '/v1/delivery', valid: () => ({ enabled: true }), fields: ['enabled'] },
   // Bodies are checked before the notification is looked up: a valid one meets a 404 here.
@@ -120,7 +121,10 @@ const PATH_ROUTES: Array<{ method: string; path: string; body?: unknown; known?:
   { method: 'PUT', path: '/v1/templates/key/{}/default', body: { body: 'hi' } },
   { method: 'PUT', path: '/v1/templates/key/en/{}', body: { body: 'hi' } },
   { method: 'PUT', path: '/v1/types/{}', body: {} },
+  { method: 'PATCH', path: '/v1/types/{}', body: { deliveryEnabled: true } },
+  { method: 'GET', path: '/v1/types/{}' },
   { method: 'PUT', path: '/v1/categories/{}', body: { quietHours: 'defer' } },
+  { method: 'GET', path: '/v1/categories/{}' },
   { method: 'POST', path: '/v1/notifications/{}/redrive', body: { reason: 'x' }, known: true },
   { method: 'POST', path: '/v1/notifications/{}/discard', body: { reason: 'x' }, known: true },
   { method: 'GET', path: '/v1/dlq/operations/{}', known: true },

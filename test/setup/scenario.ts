@@ -25,6 +25,8 @@ export function client(stack: Pick<TestStack, 'url'>, { apiKey }: { apiKey?: str
     cancel: (id: string) => send('DELETE', `/v1/notifications/${id}`),
     patch: (id: string, body: Record<string, unknown>) => send('PATCH', `/v1/notifications/${id}`, { body }),
     put: (path: string, body: unknown) => send('PUT', path, { body }),
+    /** PATCH of any API path; `patch` is the notification's. */
+    patchPath: (path: string, body: unknown) => send('PATCH', path, { body }),
     post: (path: string, body: unknown) => send('POST', path, { body }),
     /** GET of any API path (query string included). */
     read: (path: string) => send('GET', path),
