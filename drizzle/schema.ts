@@ -185,3 +185,21 @@ export const templates = pgTable(
   },
   (t) => [primaryKey({ columns: [t.key, t.locale, t.channel] })],
 );
+
+/** Who changed an operator setting (switch, type, category, template), when, and to what. */
+export const auditLog = pgTable(
+  'audit_log',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    at: instant('at').notNull().defaultNow(),
+    /** The API key's id (`key:` + a hash prefix), or `anonymous` when the API runs without keys. */
+    actor: text('actor').notNull(),
+    /** What was done: `type.put`, `type.patch`, `category.put`, `delivery.switch`, `template.put`. */
+    action: text('action').notNull(),
+    /** What it was done to: the type, the category, `delivery`, or `key/locale/channel` of a template. */
+    subject: text('subject').notNull(),
+    /** The change as the API applied it (the validated request body). */
+    change: jsonb('change').$type<Record<string, unknown>>().notNull(),
+  },
+  (t) => [index('audit_log_subject_idx').on(t.subject, t.id)],
+);

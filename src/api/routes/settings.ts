@@ -1,6 +1,7 @@
-import { Router } from 'express';
+import { Router, type Response } from 'express';
 import { z } from 'zod';
 import type { Database } from '../../db';
+import { listAudit, type AuditAction } from '../../db/audit';
 import {
   deliveryEnabled,
   findCategorySettings,
@@ -14,6 +15,7 @@ import {
 import type { Logger } from '../../logger';
 import type { TemporalGateway } from '../../temporal/gateway';
 import { recheckDeferred } from '../../notifications/recheck';
+import { audited } from '../audit';
 import { identifier, parse } from '../validation';
 
 const windowMinutes = z.number().int().min(0).max(7 * 24 * 60).nullable();
@@ -31,6 +33,13 @@ const typeDefaults = (type: string) => ({ type, activeWindowMinutes: null, repla
 const categoryDefaults = (category: string) => ({ category, quietHours: 'defer' as const, updatedAt: null });
 const categorySchema = z.object({ quietHours: z.enum(['defer', 'drop', 'bypass'], { error: 'quietHours must be defer, drop or bypass' }) }).strict();
 const switchSchema = z.object({ enabled: z.boolean({ error: 'enabled must be true or false' }) }).strict();
+const auditQuery = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+    cursor: z.coerce.number({ error: 'cursor is not one this API returned' }).int().positive('cursor is not one this API returned').optional(),
+    subject: z.string().min(1).max(300).optional(),
+  })
+  .strict();
 
 export interface SettingsDeps {
   db: Database;
@@ -45,8 +54,8 @@ export function settingsRoutes(deps: SettingsDeps): Router {
   const typeParam = (value: string) => parse(identifier('type', 100), value, 'type');
   const categoryParam = (value: string) => parse(identifier('category', 100), value, 'category');
 
-  async function saveType(type: string, values: Parameters<typeof saveTypeSettings>[2]) {
-    const saved = await saveTypeSettings(deps.db, type, values);
+  async function saveType(res: Response, action: AuditAction, type: string, values: Parameters<typeof saveTypeSettings>[2]) {
+    const saved = await audited(deps.db, res, { action, subject: type, change: values }, (tx) => saveTypeSettings(tx, type, values));
     if (saved.deliveryEnabled) await recheckDeferred(deps, { type }, 'delivery_off');
     return saved;
   }
@@ -59,10 +68,10 @@ export function settingsRoutes(deps: SettingsDeps): Router {
     res.json((await findTypeSettings(deps.db, type)) ?? typeDefaults(type));
   });
   router.put('/types/:type', async (req, res) => {
-    res.json(await saveType(typeParam(req.params.type), parse(typeSchema, req.body)));
+    res.json(await saveType(res, 'type.put', typeParam(req.params.type), parse(typeSchema, req.body)));
   });
   router.patch('/types/:type', async (req, res) => {
-    res.json(await saveType(typeParam(req.params.type), parse(typeChangeSchema, req.body)));
+    res.json(await saveType(res, 'type.patch', typeParam(req.params.type), parse(typeChangeSchema, req.body)));
   });
 
   router.get('/categories', async (_req, res) => {
@@ -73,7 +82,9 @@ export function settingsRoutes(deps: SettingsDeps): Router {
     res.json((await findCategorySettings(deps.db, category)) ?? categoryDefaults(category));
   });
   router.put('/categories/:category', async (req, res) => {
-    res.json(await saveCategorySettings(deps.db, categoryParam(req.params.category), parse(categorySchema, req.body).quietHours));
+    const category = categoryParam(req.params.category);
+    const { quietHours } = parse(categorySchema, req.body);
+    res.json(await audited(deps.db, res, { action: 'category.put', subject: category, change: { quietHours } }, (tx) => saveCategorySettings(tx, category, quietHours)));
   });
 
   router.get('/delivery', async (_req, res) => {
@@ -83,9 +94,17 @@ export function settingsRoutes(deps: SettingsDeps): Router {
   /** The global switch: off holds every due notification (DEFERRED, delivery_off), never drops one. */
   router.put('/delivery', async (req, res) => {
     const { enabled } = parse(switchSchema, req.body);
-    await setDeliveryEnabled(deps.db, enabled);
+    await audited(deps.db, res, { action: 'delivery.switch', subject: 'delivery', change: { enabled } }, (tx) => setDeliveryEnabled(tx, enabled));
     if (enabled) await recheckDeferred(deps, {}, 'delivery_off');
     res.json({ enabled });
+  });
+
+  /** Who changed which setting, newest first; `cursor` is the `nextCursor` of the previous page. */
+  router.get('/audit', async (req, res) => {
+    const { limit, cursor, subject } = parse(auditQuery, req.query, 'query');
+    const items = await listAudit(deps.db, { limit: limit + 1, before: cursor, subject });
+    const page = items.slice(0, limit);
+    res.json({ items: page, nextCursor: items.length > limit ? String(page[page.length - 1].id) : null });
   });
 
   return router;

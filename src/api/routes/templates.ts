@@ -5,6 +5,7 @@ import { CHANNELS } from '../../../workflows/definitions';
 import type { Database } from '../../db';
 import { ANY_CHANNEL, saveTemplate } from '../../db/templates';
 import { locale, parse } from '../validation';
+import { audited } from '../audit';
 
 const mustache = (what: string) =>
   z.string().superRefine((text, ctx) => {
@@ -34,7 +35,8 @@ export function templateRoutes({ db }: { db: Database }): Router {
   router.put('/:key/:locale/:channel', async (req, res) => {
     const where = parse(params, req.params, 'path');
     const body = parse(templateSchema, req.body);
-    const { row, created } = await saveTemplate(db, { ...where, ...body });
+    const subject = `${where.key}/${where.locale}/${where.channel}`;
+    const { row, created } = await audited(db, res, { action: 'template.put', subject, change: body }, (tx) => saveTemplate(tx, { ...where, ...body }));
     res.status(created ? 201 : 200).json(row);
   });
   return router;
