@@ -34,3 +34,20 @@ export async function resolveTemplate(db: Executor, key: string, locales: string
   const rank = (r: TemplateRow) => locales.indexOf(r.locale) * 2 + (r.channel === channel ? 0 : 1);
   return rows.sort((a, b) => rank(a) - rank(b))[0];
 }
+
+/** Every text of every template, or of one key, in a stable order. */
+export async function listTemplates(db: Executor, key?: string): Promise<TemplateRow[]> {
+  return db
+    .select()
+    .from(templates)
+    .where(key === undefined ? undefined : eq(templates.key, key))
+    .orderBy(templates.key, templates.locale, templates.channel);
+}
+
+export async function findTemplate(db: Executor, id: { key: string; locale: string; channel: string }): Promise<TemplateRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(templates)
+    .where(and(eq(templates.key, id.key), eq(templates.locale, id.locale), eq(templates.channel, id.channel)));
+  return row;
+}

@@ -102,4 +102,35 @@ describe('type and category settings: read-back and one-field changes', () => {
       expect(refused.body.error.code).toBe('validation_failed');
     }
   });
+
+  test('a recipient\'s preferences read back as stored, and as the defaults before any were set', async () => {
+    expect((await api.read('/v1/users/prefs-none/preferences')).body).toEqual({
+      userId: 'prefs-none',
+      timeZone: null,
+      quietHours: null,
+      optedOutCategories: [],
+      locale: null,
+      lastActiveAt: null,
+    });
+    const prefs = { timeZone: 'Asia/Seoul', quietHours: { start: '22:00', end: '07:00' }, optedOutCategories: ['marketing'], locale: 'ko-KR' };
+    const saved = await api.put('/v1/users/prefs-set/preferences', prefs);
+    expect(saved.status).toBe(200);
+    const read = await api.read('/v1/users/prefs-set/preferences');
+    expect(read.body).toEqual(saved.body);
+    expect(read.body).toMatchObject({ userId: 'prefs-set', ...prefs });
+  });
+
+  test('templates read back one by one and as a list; an unknown one is a 404', async () => {
+    await api.put('/v1/templates/readback/en/default', { title: 'Hi', body: 'Hello {{name}}' });
+    await api.put('/v1/templates/readback/ko/webhook', { body: '안녕 {{name}}' });
+    const one = await api.read('/v1/templates/readback/ko/webhook');
+    expect(one.status).toBe(200);
+    expect(one.body).toMatchObject({ key: 'readback', locale: 'ko', channel: 'webhook', title: null, body: '안녕 {{name}}' });
+    const list = await api.read('/v1/templates?key=readback');
+    expect(list.body.items.map((t: any) => `${t.locale}/${t.channel}`)).toEqual(['en/default', 'ko/webhook']);
+    const missing = await api.read('/v1/templates/readback/fr/default');
+    expect(missing.status).toBe(404);
+    expect(missing.body.error.code).toBe('template_not_found');
+    expect((await api.read('/v1/templates?key=bad%20key')).status).toBe(400);
+  });
 });

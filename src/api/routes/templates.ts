@@ -3,7 +3,8 @@ import Mustache from 'mustache';
 import { z } from 'zod';
 import { CHANNELS } from '../../../workflows/definitions';
 import type { Database } from '../../db';
-import { ANY_CHANNEL, saveTemplate } from '../../db/templates';
+import { ANY_CHANNEL, findTemplate, listTemplates, saveTemplate } from '../../db/templates';
+import { apiError } from '../errors';
 import { locale, parse } from '../validation';
 import { audited } from '../audit';
 
@@ -29,9 +30,21 @@ const params = z.object({
   channel: z.enum([...CHANNELS, ANY_CHANNEL], { error: `channel must be one of ${[...CHANNELS, ANY_CHANNEL].join(', ')}` }),
 });
 
-/** PUT /v1/templates/:key/:locale/:channel — creates or replaces one text (`default` serves every channel). */
+const listQuery = z.object({ key: params.shape.key.optional() }).strict();
+
+/** PUT /v1/templates/:key/:locale/:channel — creates or replaces one text (`default` serves every channel); GET reads them back. */
 export function templateRoutes({ db }: { db: Database }): Router {
   const router = Router();
+  router.get('/', async (req, res) => {
+    const { key } = parse(listQuery, req.query, 'query');
+    res.json({ items: await listTemplates(db, key) });
+  });
+  router.get('/:key/:locale/:channel', async (req, res) => {
+    const where = parse(params, req.params, 'path');
+    const row = await findTemplate(db, where);
+    if (!row) throw apiError(404, 'template_not_found', `no template ${where.key} for locale ${where.locale} and channel ${where.channel}`);
+    res.json(row);
+  });
   router.put('/:key/:locale/:channel', async (req, res) => {
     const where = parse(params, req.params, 'path');
     const body = parse(templateSchema, req.body);

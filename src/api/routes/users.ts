@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import type { Database } from '../../db';
-import { recordActivity, savePreferences } from '../../db/recipients';
+import { findPreferences, recordActivity, savePreferences } from '../../db/recipients';
 import { isValidClockTime, isValidTimeZone } from '../../policy/quiet-hours';
 import type { Logger } from '../../logger';
 import type { TemporalGateway } from '../../temporal/gateway';
@@ -34,20 +34,28 @@ export function userRoutes(deps: UserRouteDeps): Router {
   const { db } = deps;
   const router = Router();
 
+  const preferencesView = (userId: string, saved: Awaited<ReturnType<typeof findPreferences>>) => ({
+    userId,
+    timeZone: saved?.timeZone ?? null,
+    quietHours: saved?.quietHours ?? null,
+    optedOutCategories: saved?.optedOutCategories ?? [],
+    locale: saved?.locale ?? null,
+    lastActiveAt: saved?.lastActiveAt ?? null,
+  });
+
+  /** What the recipient asked for; a recipient with none reads as the defaults that apply (no quiet hours, no opt-outs). */
+  router.get('/:userId/preferences', async (req, res) => {
+    const userId = parse(userIdParam, req.params.userId, 'user id');
+    res.json(preferencesView(userId, await findPreferences(db, userId)));
+  });
+
   /** Replaces the recipient's preferences as a whole (PUT semantics: omitted fields are cleared). */
   router.put('/:userId/preferences', async (req, res) => {
     const userId = parse(userIdParam, req.params.userId, 'user id');
     const body = parse(preferencesSchema, req.body);
     const saved = await savePreferences(db, userId, body);
     await recheckDeferred(deps, { userId });
-    res.json({
-      userId,
-      timeZone: saved.timeZone,
-      quietHours: saved.quietHours,
-      optedOutCategories: saved.optedOutCategories,
-      locale: saved.locale,
-      lastActiveAt: saved.lastActiveAt,
-    });
+    res.json(preferencesView(userId, saved));
   });
 
   /** Reports that the user was active in the app (now, or at `at`). */
