@@ -1,13 +1,14 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import ms from 'ms';
 import type { Content, DeferReason, DueVerdict, Metadata } from '../workflows/definitions';
+import { sendInputFor } from '../workflows/send-input';
 import type { Executor } from '../src/db';
 import { applyTransition, findTransition, type TransitionRecord } from '../src/db/notifications';
 import { activeTargets, type TargetRow } from '../src/db/targets';
 import { throttleEnabled } from '../src/policy/throttle';
 import type { DeliveryReporter } from '../src/reports';
 import { createDueChecks, type CheckDeps, type DueCheckInput } from './checks';
-import { configuredChannels, createSender, planFromRows, type DeliveryDeps, type DeliveryPlan, type SendInput } from './delivery';
+import { configuredChannels, createSender, planFromRows, type DeliveryDeps, type DeliveryPlan } from './delivery';
 
 export interface DueTimeInput extends DueCheckInput {
   /** The sequence number this decision is recorded under (the workflow's last recorded one + 1). */
@@ -111,17 +112,7 @@ export function createDueTimeActivities(deps: CheckDeps & DeliveryDeps & { repor
       }
 
       const startedAt = new Date().toISOString();
-      const sendInput: SendInput = {
-        notificationId: input.notificationId,
-        userId: input.userId,
-        type: input.type,
-        category: input.category,
-        metadata: input.metadata,
-        content: input.content,
-        targetId: only.id,
-        recordDeliveredAs: deliveredSeq,
-        ...(input.attemptOffset ? { attemptOffset: input.attemptOffset } : {}),
-      };
+      const sendInput = sendInputFor(input, only.id, { recordDeliveredAs: deliveredSeq, attemptOffset: input.attemptOffset });
       try {
         // The first attempt of the channel's policy, whichever try of this activity makes it.
         const out = await send(only.channel, sendInput, { target: only, attemptTimeoutMs: policy.attemptTimeoutMs, attempt: 1 });

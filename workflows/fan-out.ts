@@ -3,6 +3,7 @@ import { ActivityCancellationType, ActivityFailure, ApplicationFailure, proxyAct
 import type { Activities, DeliveryPlan, FirstAttempt, PlannedTarget, SendInput, SendOutput } from '../activities';
 import type { RetrySettings } from '../src/config';
 import type { Channel, Content, NotificationInput, TargetResult } from './definitions';
+import { sendInputFor } from './send-input';
 
 const SEND_ACTIVITY = {
   webhook: 'sendWebhook',
@@ -89,17 +90,7 @@ export async function sendPlanned(
   async function attempt(t: PlannedTarget, policy: RetrySettings, attemptsBefore = 0): Promise<TargetResult> {
     const offset = (input.attemptOffset ?? 0) + attemptsBefore;
     try {
-      const out = await sender(t.channel, policy)({
-        notificationId: input.notificationId,
-        userId: input.userId,
-        type: input.type,
-        category: input.category,
-        metadata: input.metadata,
-        content: input.content,
-        targetId: t.targetId,
-        ...(recordDeliveredAs !== undefined ? { recordDeliveredAs } : {}),
-        ...(offset ? { attemptOffset: offset } : {}),
-      });
+      const out = await sender(t.channel, policy)(sendInputFor(input, t.targetId, { recordDeliveredAs, attemptOffset: offset }));
       if (out.recorded) recorded = true;
       return { ...about(t), outcome: out.outcome, errorType: out.reason };
     } catch (err) {
