@@ -2,7 +2,6 @@ import { and, desc, eq, lt, type SQL } from 'drizzle-orm';
 import { auditLog } from '../../drizzle/schema';
 import type { Executor } from './index';
 
-export type AuditEntry = typeof auditLog.$inferSelect;
 export type AuditAction = 'type.put' | 'type.patch' | 'category.put' | 'delivery.switch' | 'template.put';
 
 /** Records one settings change; call it in the change's own transaction, so neither lands without the other. */
