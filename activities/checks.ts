@@ -1,12 +1,8 @@
 import type { Channel, DeferReason, DueVerdict } from '../workflows/definitions';
 import type { Config } from '../src/config';
 import type { Database, Executor } from '../src/db';
-import {
-  dueTimeContext,
-  lockBuckets,
-  quietHoursPolicy,
-  saveBucket,
-} from '../src/db/recipients';
+import { sql, type SQL } from 'drizzle-orm';
+import { bucketsSaved, dueTimeContext, lockBuckets, type DueTimeContext } from '../src/db/recipients';
 import { quietHoursEnd } from '../src/policy/quiet-hours';
 import { nextTokenAt, throttleEnabled, tokensAt } from '../src/policy/throttle';
 
@@ -26,10 +22,13 @@ export interface CheckDeps {
   now?: () => Date;
 }
 
-/** A throttle verdict whose token spending is written only when the caller commits to it. */
+/**
+ * A throttle verdict. Sending spends tokens: `spendTokens` is written with the SENDING transition, in
+ * its statement and only if that transition is new, so a retried decision never spends twice.
+ */
 export interface ThrottleDecision {
   verdict: DueVerdict;
-  spendTokens(): Promise<void>;
+  spendTokens?: (isNew: SQL) => SQL;
 }
 
 /**
@@ -46,10 +45,15 @@ export function createDueChecks({ db, policy, now = () => new Date() }: CheckDep
   return {
     now,
 
-    /** Every check but the throttle: reads only, so it may run outside any transaction. */
-    async verdictBeforeThrottle(input: DueCheckInput, at: Date): Promise<DueVerdict> {
-      const context = await dueTimeContext(db, input);
+    /** What every check but the throttle reads, with the recipient's active targets on `channels`. */
+    async context(input: DueCheckInput, channels: readonly Channel[] = []): Promise<DueTimeContext> {
+      const context = await dueTimeContext(db, input, channels);
       if (!context) throw new Error(`notification ${input.notificationId} has no row: it cannot be checked`);
+      return context;
+    },
+
+    /** Every check but the throttle, on what `context` read. */
+    verdictBeforeThrottle(input: DueCheckInput, context: DueTimeContext, at: Date): DueVerdict {
       const { prefs, typeSettings } = context;
       // A newer notification replaced this one; its supersede signal may have been lost, Postgres was not.
       if (context.replacedBy) return { action: 'cancel', reason: 'replaced', replacedBy: context.replacedBy };
@@ -71,9 +75,8 @@ export function createDueChecks({ db, policy, now = () => new Date() }: CheckDep
         // Without a time zone of their own, a recipient's quiet hours are read in UTC.
         const end = quietHoursEnd(at, prefs.timeZone ?? 'UTC', prefs.quietHours);
         if (end) {
-          const handling = await quietHoursPolicy(db, input.category);
-          if (handling === 'drop') return { action: 'cancel', reason: 'quiet_hours_drop' };
-          if (handling === 'defer') return deferral(input, 'quiet_hours', end);
+          if (context.quietHoursPolicy === 'drop') return { action: 'cancel', reason: 'quiet_hours_drop' };
+          if (context.quietHoursPolicy === 'defer') return deferral(input, 'quiet_hours', end);
         }
       }
       return { action: 'send' };
@@ -85,7 +88,7 @@ export function createDueChecks({ db, policy, now = () => new Date() }: CheckDep
      */
     async throttle(tx: Executor, input: DueCheckInput, at: Date): Promise<ThrottleDecision> {
       const rule = policy.throttle;
-      if (!throttleEnabled(rule)) return { verdict: { action: 'send' }, spendTokens: async () => undefined };
+      if (!throttleEnabled(rule)) return { verdict: { action: 'send' } };
       const buckets = await lockBuckets(tx, input.userId, input.channels, { tokens: rule.burst, at });
       const available = input.channels.map((channel) => ({
         channel,
@@ -98,14 +101,10 @@ export function createDueChecks({ db, policy, now = () => new Date() }: CheckDep
       const empty = available.filter((a) => a.tokens < 1);
       if (empty.length > 0) {
         const until = Math.max(...empty.map((a) => nextTokenAt(a.tokens, at, rule).getTime()));
-        return { verdict: deferral(input, 'throttled', new Date(until)), spendTokens: async () => undefined };
+        return { verdict: deferral(input, 'throttled', new Date(until)) };
       }
-      return {
-        verdict: { action: 'send' },
-        async spendTokens() {
-          for (const { channel, tokens } of available) await saveBucket(tx, input.userId, channel, tokens - 1, at);
-        },
-      };
+      const spent = available.map(({ channel, tokens }) => ({ channel, tokens: tokens - 1 }));
+      return { verdict: { action: 'send' }, spendTokens: bucketsSaved(input.userId, spent, at) };
     },
   };
 }
@@ -118,11 +117,11 @@ export function createCheckActivities(deps: CheckDeps) {
   return {
     async evaluateDueChecks(input: DueCheckInput): Promise<DueVerdict> {
       const at = checks.now();
-      const verdict = await checks.verdictBeforeThrottle(input, at);
+      const verdict = checks.verdictBeforeThrottle(input, await checks.context(input), at);
       if (verdict.action !== 'send') return verdict;
       return deps.db.transaction(async (tx) => {
         const throttled = await checks.throttle(tx, input, at);
-        if (throttled.verdict.action === 'send') await throttled.spendTokens();
+        if (throttled.spendTokens) await tx.execute(throttled.spendTokens(sql`true`));
         return throttled.verdict;
       });
     },

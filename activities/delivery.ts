@@ -147,7 +147,7 @@ export function createSender({ db, adapters, retry, renderer, log, reporter }: D
     } as const);
     const recorded = await (deliveredTransition === undefined
       ? recordAttempt(db, delivered).then(() => false)
-      : applyTransition(db, deliveredTransition, attemptInsert(delivered)).then((wrote) => {
+      : applyTransition(db, deliveredTransition, { always: attemptInsert(delivered) }).then((wrote) => {
           if (wrote) reporter.transitionRecorded(deliveredTransition);
           return true;
         })

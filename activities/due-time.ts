@@ -4,7 +4,7 @@ import type { Content, DeferReason, DueVerdict, Metadata } from '../workflows/de
 import { sendInputFor } from '../workflows/send-input';
 import type { Executor } from '../src/db';
 import { applyTransition, findTransition, type TransitionRecord } from '../src/db/notifications';
-import { activeTargets, type TargetRow } from '../src/db/targets';
+import type { TargetRow } from '../src/db/targets';
 import { throttleEnabled } from '../src/policy/throttle';
 import type { DeliveryReporter } from '../src/reports';
 import { createDueChecks, type CheckDeps, type DueCheckInput } from './checks';
@@ -48,9 +48,10 @@ export const INLINE_ATTEMPT_LIMIT_MS = 60_000;
 
 /**
  * The due time: runs the checks, records the outcome (SENDING, DEFERRED, CANCELLED or EXPIRED) and, for
- * SENDING, spends the throttle tokens and plans the targets — in one transaction when a throttle
- * applies, in one statement otherwise. Once it says "send", the notification is SENDING in Postgres and
- * nothing can undo that, so a cancel that arrives later is answered "too late" and never wastes a token.
+ * SENDING, spends the throttle tokens and plans the targets: one read, then one write (inside a
+ * transaction that holds the recipient's throttle buckets when a throttle applies). Once it says
+ * "send", the notification is SENDING in Postgres and nothing can undo that, so a cancel that
+ * arrives later is answered "too late" and never wastes a token.
  *
  * `decideAtDueTime` is that decision alone, run as a local activity by the V2 and V3 workflows.
  * `deliverAtDueTime` (V4) is one ordinary activity that decides and, for a notification with a single
@@ -66,10 +67,9 @@ export function createDueTimeActivities(deps: CheckDeps & DeliveryDeps & { repor
   async function decide(input: DueTimeInput): Promise<{ decision: DueTimeDecision; rows: TargetRow[] }> {
     const at = checks.now();
     let recordedNow: TransitionRecord | undefined;
-    const [firstVerdict, rows] = await Promise.all([
-      checks.verdictBeforeThrottle(input, at),
-      activeTargets(db, input.userId, configuredChannels(deps, input.channels)),
-    ]);
+    const context = await checks.context(input, configuredChannels(deps, input.channels));
+    const firstVerdict = checks.verdictBeforeThrottle(input, context, at);
+    const rows = context.targets;
     const plan = planFromRows(deps, input.channels, rows);
     // Tokens are read, checked and spent under a lock; without a throttle the transition is one statement.
     const inTransaction = firstVerdict.action === 'send' && throttleEnabled(deps.policy.throttle);
@@ -78,11 +78,11 @@ export function createDueTimeActivities(deps: CheckDeps & DeliveryDeps & { repor
       const throttled = firstVerdict.action === 'send' ? await checks.throttle(ex, input, at) : undefined;
       const verdict = throttled?.verdict ?? firstVerdict;
       const unchanged = verdict.action === 'defer' && input.status === 'DEFERRED' && input.deferReason === verdict.reason;
-      if (!unchanged && !(await applyTransition(ex, transitionFor(input, verdict, at)))) {
+      // Tokens are spent with the SENDING transition, and only if it is new.
+      if (!unchanged && !(await applyTransition(ex, transitionFor(input, verdict, at), { ifNew: throttled?.spendTokens }))) {
         // An earlier attempt of this activity committed (its result was lost with a worker): answer what it decided.
         return replayedDecision(ex, input, plan);
       }
-      if (verdict.action === 'send') await throttled!.spendTokens();
       const decided = { recorded: !unchanged, at: at.toISOString() };
       if (decided.recorded) recordedNow = transitionFor(input, verdict, at);
       return verdict.action === 'send' ? { action: 'send', plan, ...decided } : { ...verdict, ...decided };

@@ -1,7 +1,7 @@
 import type { deliveryAttempts } from '../../drizzle/schema';
 import { sql, type SQL } from 'drizzle-orm';
 import type { Executor } from './index';
-import { json } from './notifications';
+import { json } from './raw';
 
 export type AttemptRow = typeof deliveryAttempts.$inferSelect;
 export type NewAttempt = Omit<typeof deliveryAttempts.$inferInsert, 'id' | 'finishedAt'>;

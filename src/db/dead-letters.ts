@@ -4,7 +4,8 @@ import { and, desc, eq, gte, isNull, isNotNull, lt, lte, notInArray, or, sql, ty
 import { notifications } from '../../drizzle/schema';
 import type { Channel, DeadLetterFilterInput, TargetResult } from '../../workflows/definitions';
 import type { Executor } from './index';
-import { rowsOf, type NotificationRow, type Rows } from './notifications';
+import type { NotificationRow } from './notifications';
+import { rowsOf, type Rows } from './raw';
 
 export interface DeadLetterFilter {
   channel?: Channel;

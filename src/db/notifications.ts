@@ -7,6 +7,7 @@ import {
   type NotificationStatus,
 } from '../../workflows/definitions';
 import type { Database, Executor } from './index';
+import { json, rowsOf, type Rows } from './raw';
 import { deliveryAttempts, notifications, notificationTransitions } from '../../drizzle/schema';
 
 export type NotificationRow = typeof notifications.$inferSelect;
@@ -142,13 +143,22 @@ export interface TransitionRecord {
   changes?: Change;
 }
 
+/** Statements that ride along with a transition, in the same statement (so the same commit). */
+export interface AlongsideTransition {
+  /** Runs whether or not the transition is new (the attempt log of a send: the send happened either way). */
+  always?: SQL;
+  /** Runs only when the transition row is new, so never again on a retried write; given the condition to add. */
+  ifNew?: (isNew: SQL) => SQL;
+}
+
 /**
  * Writes one status change: the transition row and the notification's current status, in one
- * statement (so without a transaction of its own), together with `alongside` if given. Replaying the same `seq` changes nothing, an older
- * `seq` never overwrites a newer one, nor anything a terminal status. True when this call wrote the
- * row; false when `seq` was already recorded (a retried attempt whose first try committed).
+ * statement (so without a transaction of its own), together with what rides `alongside`. Replaying
+ * the same `seq` changes nothing, an older `seq` never overwrites a newer one, nor anything a
+ * terminal status. True when this call wrote the row; false when `seq` was already recorded (a
+ * retried attempt whose first try committed).
  */
-export async function applyTransition(db: Executor, t: TransitionRecord, alongside?: SQL): Promise<boolean> {
+export async function applyTransition(db: Executor, t: TransitionRecord, alongside: AlongsideTransition = {}): Promise<boolean> {
   // Written as one flat statement rather than with the query builder: this runs twice for every
   // notification, and building the statement from builder objects cost more CPU than sending it.
   const at = new Date(t.at).toISOString();
@@ -158,12 +168,12 @@ export async function applyTransition(db: Executor, t: TransitionRecord, alongsi
   const changes = t.changes ?? {};
   // The status moves only when the transition row is new (a retried write must not move it again),
   // never back to an older seq, and never off a terminal status.
-  const statement = sql`with ${alongside ? sql`alongside as (${alongside}), ` : sql``}inserted as (
+  const statement = sql`with ${alongside.always ? sql`always as (${alongside.always}), ` : sql``}inserted as (
       insert into notification_transitions (notification_id, seq, from_status, to_status, reason, details, at)
       values (${t.notificationId}, ${t.seq}, ${t.from ?? null}, ${t.to}, ${t.reason ?? null}, ${json(t.details)}::jsonb, ${at}::timestamptz)
       on conflict do nothing
       returning notification_id
-    ), updated as (
+    ), ${alongside.ifNew ? sql`if_new as (${alongside.ifNew(sql`exists (select 1 from inserted)`)}), ` : sql``}updated as (
       update notifications
       set status = ${t.to}, status_reason = ${t.reason ?? null}, status_seq = ${t.seq}, updated_at = ${at}::timestamptz${
         t.to === 'SENDING' ? sql`, sending_started_at = ${at}::timestamptz` : sql``
@@ -177,18 +187,9 @@ export async function applyTransition(db: Executor, t: TransitionRecord, alongsi
       returning 1
     )
     select count(*)::int as inserted from inserted`;
-  // Postgres executes every data-modifying CTE, `alongside` included, whether or not it is read.
+  // Postgres executes every data-modifying CTE, whether or not the statement reads it.
   const result = await db.execute(statement);
   return rowsOf(result as unknown as Rows<{ inserted: number }>)[0].inserted === 1;
-}
-
-/** A jsonb parameter as the drivers expect it (the text of the JSON), or SQL null. */
-export const json = (value: unknown) => (value == null ? null : JSON.stringify(value));
-
-/** `execute` answers with the rows themselves (postgres.js) or wrapped in `rows` (PGlite). */
-export type Rows<T> = T[] | { rows: T[] };
-export function rowsOf<T>(result: Rows<T>): T[] {
-  return Array.isArray(result) ? result : result.rows;
 }
 
 /** The transition recorded at `seq`, if any. */

@@ -1,15 +1,17 @@
-import { eq, sql } from 'drizzle-orm';
+import { eq, sql, type SQL } from 'drizzle-orm';
+import type { PgTable } from 'drizzle-orm/pg-core';
 import {
   categorySettings,
-  notifications,
   settings,
-  throttleBuckets,
+  targets,
   typeSettings,
   userPreferences,
   type QuietHoursPolicy,
 } from '../../drizzle/schema';
 import type { Channel } from '../../workflows/definitions';
 import type { Executor } from './index';
+import { isOneOf, query, rowFromJson } from './raw';
+import type { TargetRow } from './targets';
 
 export type Preferences = typeof userPreferences.$inferSelect;
 export type TypeSettings = typeof typeSettings.$inferSelect;
@@ -75,11 +77,6 @@ export async function listCategorySettings(db: Executor) {
   return db.select().from(categorySettings).orderBy(categorySettings.category);
 }
 
-export async function quietHoursPolicy(db: Executor, category: string): Promise<QuietHoursPolicy> {
-  const [row] = await db.select().from(categorySettings).where(eq(categorySettings.category, category));
-  return row?.quietHours ?? 'defer';
-}
-
 export async function saveCategorySettings(db: Executor, category: string, quietHours: QuietHoursPolicy) {
   const [row] = await db
     .insert(categorySettings)
@@ -91,19 +88,49 @@ export async function saveCategorySettings(db: Executor, category: string, quiet
 
 const DELIVERY_SWITCH = 'delivery_enabled';
 
+/** What the due-time checks read about one notification; `targets` only for the channels asked for. */
+export interface DueTimeContext {
+  replacedBy: string | null;
+  prefs: Preferences | undefined;
+  typeSettings: TypeSettings | undefined;
+  deliveryEnabled: boolean;
+  quietHoursPolicy: QuietHoursPolicy;
+  /** The recipient's active targets on `channels`, oldest first. */
+  targets: TargetRow[];
+}
+
 /**
- * What the due-time checks read, in one query: whether the notification was replaced, the recipient's
- * preferences, its type's settings and the global delivery switch. Undefined if the notification is unknown.
+ * Everything the due time reads, in one flat statement: whether the notification was replaced, the
+ * recipient's preferences and active targets, its type's and category's settings and the global
+ * delivery switch. Undefined if the notification is unknown.
  */
-export async function dueTimeContext(db: Executor, ids: { notificationId: string; userId: string; type: string }) {
-  const [row] = await db
-    .select({ replacedBy: notifications.replacedBy, prefs: userPreferences, typeSettings, deliverySwitch: settings.value })
-    .from(notifications)
-    .leftJoin(userPreferences, eq(userPreferences.userId, ids.userId))
-    .leftJoin(typeSettings, eq(typeSettings.type, ids.type))
-    .leftJoin(settings, eq(settings.key, DELIVERY_SWITCH))
-    .where(eq(notifications.id, ids.notificationId));
-  return row && { ...row, deliveryEnabled: row.deliverySwitch !== false };
+export async function dueTimeContext(
+  db: Executor,
+  ids: { notificationId: string; userId: string; type: string; category: string },
+  channels: readonly Channel[] = [],
+): Promise<DueTimeContext | undefined> {
+  type Raw = { replacedBy: string | null; prefs: string | null; typeSettings: string | null; deliverySwitch: string | null; quietHours: QuietHoursPolicy | null; targets: string | null };
+  const [row] = await query<Raw>(
+    db,
+    sql`select n.replaced_by as "replacedBy",
+      (select to_json(p)::text from user_preferences p where p.user_id = ${ids.userId}) as "prefs",
+      (select to_json(t)::text from type_settings t where t.type = ${ids.type}) as "typeSettings",
+      (select s.value::text from settings s where s.key = ${DELIVERY_SWITCH}) as "deliverySwitch",
+      (select c.quiet_hours from category_settings c where c.category = ${ids.category}) as "quietHours",
+      (select json_agg(t order by t.created_at, t.id)::text from targets t
+        where t.user_id = ${ids.userId} and ${isOneOf(sql`t.channel`, channels)} and t.disabled_at is null) as "targets"
+    from notifications n where n.id = ${ids.notificationId}`,
+  );
+  if (!row) return undefined;
+  const parsed = <T extends PgTable>(table: T, text: string | null) => (text == null ? undefined : rowFromJson(table, JSON.parse(text)));
+  return {
+    replacedBy: row.replacedBy,
+    prefs: parsed(userPreferences, row.prefs),
+    typeSettings: parsed(typeSettings, row.typeSettings),
+    deliveryEnabled: row.deliverySwitch !== 'false',
+    quietHoursPolicy: row.quietHours ?? 'defer',
+    targets: row.targets == null ? [] : (JSON.parse(row.targets) as Record<string, unknown>[]).map((t) => rowFromJson(targets, t)),
+  };
 }
 
 export async function deliveryEnabled(db: Executor): Promise<boolean> {
@@ -118,23 +145,34 @@ export async function setDeliveryEnabled(db: Executor, enabled: boolean): Promis
     .onConflictDoUpdate({ target: settings.key, set: { value: enabled, updatedAt: sql`now()` } });
 }
 
+export interface Bucket {
+  channel: Channel;
+  tokens: number;
+  updatedAt: Date;
+}
+
 /**
  * The recipient's buckets for these channels, locked until the surrounding transaction ends, in one
  * statement. A missing bucket is created full; an existing one is "updated" to itself, which locks
  * it as FOR UPDATE would, so two concurrent first checks never both see an imaginary full bucket.
  * Channels are locked in one order, so two checks of the same recipient cannot deadlock.
  */
-export async function lockBuckets(db: Executor, userId: string, channels: Channel[], full: { tokens: number; at: Date }) {
-  return db
-    .insert(throttleBuckets)
-    .values([...channels].sort().map((channel) => ({ userId, channel, tokens: full.tokens, updatedAt: full.at })))
-    .onConflictDoUpdate({ target: [throttleBuckets.userId, throttleBuckets.channel], set: { tokens: sql`${throttleBuckets.tokens}` } })
-    .returning();
+export async function lockBuckets(db: Executor, userId: string, channels: Channel[], full: { tokens: number; at: Date }): Promise<Bucket[]> {
+  const at = full.at.toISOString();
+  const rows = [...channels].sort().map((channel) => sql`(${userId}, ${channel}, ${full.tokens}::double precision, ${at}::timestamptz)`);
+  const locked = await query<{ channel: Channel; tokens: number | string; updatedAt: string | Date }>(
+    db,
+    sql`insert into throttle_buckets (user_id, channel, tokens, updated_at) values ${sql.join(rows, sql`, `)}
+      on conflict (user_id, channel) do update set tokens = throttle_buckets.tokens
+      returning channel, tokens, updated_at as "updatedAt"`,
+  );
+  return locked.map((b) => ({ channel: b.channel, tokens: Number(b.tokens), updatedAt: new Date(b.updatedAt) }));
 }
 
-export async function saveBucket(db: Executor, userId: string, channel: Channel, tokens: number, at: Date) {
-  await db
-    .insert(throttleBuckets)
-    .values({ userId, channel, tokens, updatedAt: at })
-    .onConflictDoUpdate({ target: [throttleBuckets.userId, throttleBuckets.channel], set: { tokens, updatedAt: at } });
+/** Writes the buckets' new token counts, to ride along with the transition that spends them (`ifNew`). */
+export function bucketsSaved(userId: string, buckets: { channel: Channel; tokens: number }[], at: Date) {
+  const rows = buckets.map(({ channel, tokens }) => sql`(${userId}, ${channel}, ${tokens}::double precision, ${at.toISOString()}::timestamptz)`);
+  return (when: SQL) => sql`insert into throttle_buckets (user_id, channel, tokens, updated_at)
+    select * from (values ${sql.join(rows, sql`, `)}) as spent (user_id, channel, tokens, updated_at) where ${when}
+    on conflict (user_id, channel) do update set tokens = excluded.tokens, updated_at = excluded.updated_at`;
 }

@@ -1,8 +1,10 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { sql } from 'drizzle-orm';
 import { createDueTimeActivities, type DueDeliveryInput } from '../../activities/due-time';
 import { buildAdapters } from '../../src/channels';
 import { createLogger } from '../../src/logger';
 import { createRenderer } from '../../src/notifications/templates';
+import { query } from '../../src/db/raw';
 import { webhookWorld } from '../setup/scenario';
 import { DATABASES } from '../setup/stack';
 
@@ -51,11 +53,19 @@ describe.each(DATABASES)('the due-time activity, tried again after its first try
       status: 'SCHEDULED',
       content: { body: 'once only' },
     };
+    const tokensLeft = async () => {
+      const rows = await query<{ tokens: number | string }>(world.stack.database.db, sql`select tokens from throttle_buckets where user_id = ${userId} and channel = 'webhook'`);
+      return Number(rows[0].tokens);
+    };
+    const tokensBefore = await tokensLeft();
     const retry = new MockActivityEnvironment({ attempt: 2 });
     const answer = await retry.run(dueTimeActivities().deliverAtDueTime, input);
 
     expect(answer).toMatchObject({ action: 'send', firstAttempt: { outcome: 'delivered', recorded: true } });
     expect(requests()).toBe(1);
+    // The SENDING it found recorded had spent the recipient's token; the retry spends none.
+    expect(await tokensLeft()).toBeCloseTo(tokensBefore, 1);
+    expect(tokensBefore).toBeLessThan(world.stack.config.policy.throttle.burst);
     const after = await api.read(`/v1/notifications/${created.body.id}`);
     expect(after.body.attempts).toHaveLength(1);
     expect(after.body.transitions).toHaveLength(delivered.transitions.length);
