@@ -7,7 +7,7 @@ import {
   type NotificationStatus,
 } from '../../workflows/definitions';
 import type { Database, Executor } from './index';
-import { json, rowsOf, type Rows } from './raw';
+import { json, query, rowsOf, rowValues, type Rows } from './raw';
 import { deliveryAttempts, notifications, notificationTransitions } from '../../drizzle/schema';
 
 export type NotificationRow = typeof notifications.$inferSelect;
@@ -41,28 +41,41 @@ export function initialRow(input: NotificationInput): NewNotification {
  * marks the pending notifications it replaces. Undefined when the idempotency key exists already
  * (a concurrent duplicate committed first; the unique key made this call wait for it).
  *
- * A notification that can replace others takes a per-user lock first and claims in the same
- * transaction, so of two concurrent creates the later one always sees (and replaces) the earlier:
- * never two survivors. One that replaces nothing is a single statement with no lock: whichever
- * order it lands in relative to a replacing one is an order the two requests could have arrived in.
+ * A notification that can replace others (a collapse key, or a type with a replacement window) takes
+ * a per-user lock first and claims in the same transaction, so of two concurrent creates the later
+ * one always sees (and replaces) the earlier: never two survivors. One that replaces nothing is a
+ * single statement with no lock, which also reads the type's window and inserts only when there is
+ * none: whichever order it lands in relative to a replacing one is an order the two requests could
+ * have arrived in.
  */
-export async function acceptNotification(db: Database, input: NotificationInput, replaceWindowMinutes: number) {
+export async function acceptNotification(db: Database, input: NotificationInput) {
   const row = acceptedRow(input);
   const accepted = { id: 0, notificationId: row.id, seq: 1, fromStatus: null, toStatus: 'SCHEDULED' as const, reason: 'accepted', details: null, at: row.createdAt };
-  const replaces = Boolean(input.collapseKey) || replaceWindowMinutes > 0;
-  const insert = async (tx: Executor) => {
-    const rowInsert = tx.insert(notifications).values(row).onConflictDoNothing({ target: notifications.idempotencyKey }).returning({ id: notifications.id });
-    const result = await tx.execute(sql`with inserted as (${rowInsert.getSQL()}),
-      first as (insert into notification_transitions (notification_id, seq, to_status, reason, at)
-                select id, 1, 'SCHEDULED', 'accepted', ${row.createdAt.toISOString()}::timestamptz from inserted)
-      select count(*)::int as inserted from inserted`);
-    return rowsOf(result as unknown as Rows<{ inserted: number }>)[0].inserted === 1;
-  };
-  if (!replaces) return (await insert(db)) ? { row, accepted, replaced: [] as string[] } : undefined;
+  const { columns, values } = rowValues(notifications, row);
+  const insert = (tx: Executor, onlyIf: SQL) =>
+    query<{ inserted: number; replaceWindow: number }>(
+      tx,
+      sql`with type_window as (
+        select coalesce((select replace_window_minutes from type_settings where type = ${input.type}), 0) as minutes
+      ), inserted as (
+        insert into notifications (${columns}) select ${values} where ${onlyIf}
+        on conflict (idempotency_key) do nothing returning id
+      ), first as (
+        insert into notification_transitions (notification_id, seq, to_status, reason, at)
+        select id, 1, 'SCHEDULED', 'accepted', ${row.createdAt.toISOString()}::timestamptz from inserted
+      )
+      select (select count(*) from inserted)::int as inserted, (select minutes from type_window) as "replaceWindow"`,
+    ).then(([result]) => result);
+  if (!input.collapseKey) {
+    const result = await insert(db, sql`(select minutes from type_window) <= 0`);
+    if (result.inserted === 1) return { row, accepted, replaced: [] as string[] };
+    if (result.replaceWindow <= 0) return undefined;
+  }
   return db.transaction(async (tx) => {
     await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`herald:user:${input.userId}`}))`);
-    if (!(await insert(tx))) return undefined;
-    return { row, accepted, replaced: await claimReplaced(tx, input, replaceWindowMinutes) };
+    const result = await insert(tx, sql`true`);
+    if (result.inserted !== 1) return undefined;
+    return { row, accepted, replaced: await claimReplaced(tx, input, result.replaceWindow) };
   });
 }
 

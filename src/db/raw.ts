@@ -36,3 +36,22 @@ export function rowFromJson<T extends PgTable>(table: T, value: Record<string, u
 /** `expression in (values…)`, false for no values. */
 export const isOneOf = (expression: SQL, values: readonly string[]) =>
   values.length === 0 ? sql`false` : sql`${expression} in (${sql.join(values.map((v) => sql`${v}`), sql`, `)})`;
+
+/**
+ * The column list and a `select` of the values of one row of `table`, for an insert written as flat
+ * SQL (`insert into t (columns) select values where … on conflict …`). Each value goes through its
+ * column's own mapping and is cast to the column's type; columns missing from `row` take their defaults.
+ */
+export function rowValues<T extends PgTable>(table: T, row: T['$inferInsert']): { columns: SQL; values: SQL } {
+  const given = Object.entries(getTableColumns(table)).filter(([key]) => (row as Record<string, unknown>)[key] !== undefined);
+  return {
+    columns: sql.raw(given.map(([, column]) => `"${column.name}"`).join(', ')),
+    values: sql.join(
+      given.map(([key, column]) => {
+        const value = (row as Record<string, unknown>)[key];
+        return sql`${value === null ? null : column.mapToDriverValue(value)}::${sql.raw(column.getSQLType())}`;
+      }),
+      sql`, `,
+    ),
+  };
+}

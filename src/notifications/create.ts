@@ -2,7 +2,6 @@ import type { Channel, NotificationInput } from '../../workflows/definitions';
 import { apiError } from '../api/errors';
 import type { Database } from '../db';
 import { acceptNotification, findByIdempotencyKey, withdrawNotification, type NotificationRow } from '../db/notifications';
-import { findTypeSettings } from '../db/recipients';
 import type { Logger } from '../logger';
 import type { DeliveryReporter } from '../reports';
 import { notificationIdFor } from '../ids';
@@ -86,8 +85,7 @@ export async function createNotification(
     if (answer) return answer;
     throw err;
   }
-  const replaceWindow = (await findTypeSettings(db, input.type))?.replaceWindowMinutes ?? 0;
-  const accepted = await acceptNotification(db, input, replaceWindow);
+  const accepted = await acceptNotification(db, input);
   if (!accepted) {
     // The key exists: a repeat, or a concurrent request with the same key that committed first.
     const answer = await replay();
