@@ -1,4 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import ms from 'ms';
+import { backoffAfter } from '../workflows/activity-options';
 import type { Channel, Content, Metadata, TargetResult } from '../workflows/definitions';
 import type { RetrySettings } from '../src/config';
 import type { Database } from '../src/db';
@@ -7,12 +9,14 @@ import { attemptInsert, recordAttempt } from '../src/db/attempts';
 import { applyTransition } from '../src/db/notifications';
 import { ChannelError, targetHint, type ChannelAdapter } from '../src/channels/types';
 import { safeError, type Logger } from '../src/logger';
+import type { Metrics } from '../src/metrics';
 import type { DeliveryReporter } from '../src/reports';
 import { TemplateNotFoundError, type Renderer } from '../src/notifications/templates';
 
 export interface DeliveryDeps {
   db: Database;
   reporter: DeliveryReporter;
+  metrics: Pick<Metrics, 'attemptMade' | 'targetDisabled' | 'sendingBegan'>;
   adapters: Partial<Record<Channel, ChannelAdapter>>;
   retry: Record<Channel, RetrySettings>;
   renderer: Renderer;
@@ -68,12 +72,15 @@ export interface AttemptOptions {
   attempt?: number;
 }
 
+/** The SDK's activity logger: through pino, with the workflow id, run id and activity attempt on every line. */
+const activityLog = () => Context.current().log;
+
 /**
  * One provider call for one target; the attempt is logged whatever happens. A failure is thrown as
  * the ApplicationFailure Temporal's retry policy acts on: its type is the error code, `nonRetryable`
  * for permanent errors, `nextRetryDelay` when the provider (or a configuration error) says when.
  */
-export function createSender({ db, adapters, retry, renderer, log, reporter }: DeliveryDeps) {
+export function createSender({ db, adapters, retry, renderer, log, reporter, metrics }: DeliveryDeps) {
   return async function send(channel: Channel, input: SendInput, options: AttemptOptions = {}): Promise<SendOutput> {
     const adapter = adapters[channel];
     if (!adapter) return { outcome: 'skipped', reason: 'channel_not_configured' };
@@ -92,6 +99,14 @@ export function createSender({ db, adapters, retry, renderer, log, reporter }: D
       attempt: attemptNumber + (input.attemptOffset ?? 0),
       rendered: null as { title?: string; body: string } | null,
       startedAt: new Date(),
+    };
+    // What each line about this attempt says; the activity logger adds the workflow and run ids.
+    const logged = {
+      notificationId: input.notificationId,
+      channel,
+      target: attempt.targetHint,
+      attempt: attempt.attempt,
+      maxAttempts: retry[channel].maximumAttempts + (input.attemptOffset ?? 0),
     };
     let receipt: Awaited<ReturnType<ChannelAdapter['send']>>;
     try {
@@ -119,12 +134,23 @@ export function createSender({ db, adapters, retry, renderer, log, reporter }: D
         errorCode: failure.code,
         errorMessage: failure.message,
       });
-      if (failure.extra.disableTarget) await disableTarget(db, target.id, failure.code);
+      metrics.attemptMade(channel, `${failure.kind}_error`, failure.code);
+      if (failure.extra.disableTarget) {
+        await disableTarget(db, target.id, failure.code);
+        metrics.targetDisabled(channel, failure.code);
+      }
       const configuration = failure.kind === 'configuration';
       const nextRetryDelay = configuration ? retry[channel].configurationRetryDelayMs : failure.extra.retryAfterMs;
-      const logFields = { notificationId: input.notificationId, channel, target: attempt.targetHint, code: failure.code, attempt: attempt.attempt };
-      if (configuration) log.error({ ...logFields, retryInMs: nextRetryDelay }, `channel configuration error (fix the credentials or setup; retried while the budget lasts): ${failure.message}`);
-      else log.warn(logFields, `send failed: ${failure.message}`);
+      const policy = retry[channel];
+      const retried = failure.kind !== 'permanent' && attemptNumber < policy.maximumAttempts;
+      const outcome = {
+        ...logged,
+        code: failure.code,
+        // Within the channel's budget (RETRY_<CHANNEL>_TOTAL_TIMEOUT), which may end the retries earlier.
+        nextRetry: retried ? ms(nextRetryDelay ?? backoffAfter(policy, attemptNumber)) : 'none',
+      };
+      if (configuration) activityLog().error(`${channel} configuration error, fix the credentials or setup: ${failure.message}`, outcome);
+      else activityLog().warn(`send failed: ${failure.message}`, outcome);
       throw ApplicationFailure.create({
         type: failure.code,
         message: failure.message,
@@ -136,6 +162,8 @@ export function createSender({ db, adapters, retry, renderer, log, reporter }: D
     // The provider has it. A failing write must not turn that into a retry (a second send): the
     // workflow records the outcome itself when `recorded` is not set.
     const delivered = { ...attempt, outcome: 'delivered', ...receipt };
+    metrics.attemptMade(channel, 'delivered', undefined);
+    if (log.isLevelEnabled('info')) activityLog().info('delivered', { ...logged, providerMessageId: receipt.providerMessageId });
     const outcome = input.recordDeliveredAs;
     const deliveredTransition = outcome === undefined ? undefined : ({
       notificationId: input.notificationId,

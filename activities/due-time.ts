@@ -89,6 +89,10 @@ export function createDueTimeActivities(deps: CheckDeps & DeliveryDeps & { repor
     });
     // Reported once committed: a transaction rolled back never reaches the platform.
     if (recordedNow) deps.reporter.transitionRecorded(recordedNow);
+    // Lateness against the due time the notification was accepted or rescheduled for; a deferred one waited on purpose.
+    if (recordedNow?.to === 'SENDING' && input.status === 'SCHEDULED') {
+      deps.metrics.sendingBegan([...new Set(plan.targets.map((t) => t.channel))], at.getTime() - context.scheduledAt.getTime());
+    }
     return { decision, rows };
   }
 

@@ -1,3 +1,4 @@
+import { Context } from '@temporalio/activity';
 import type { NotificationInput } from '../workflows/definitions';
 import type { Database } from '../src/db';
 import { applyTransition, initialRow, insertNotification, type TransitionRecord } from '../src/db/notifications';
@@ -16,7 +17,14 @@ export function createRecordActivities({ db, reporter }: { db: Database; reporte
     },
 
     async recordTransition(transition: TransitionRecord): Promise<void> {
-      if (await applyTransition(db, transition)) reporter.transitionRecorded(transition);
+      if (!(await applyTransition(db, transition))) return;
+      reporter.transitionRecorded(transition);
+      if (transition.to === 'FAILED') {
+        Context.current().log.warn('notification FAILED: it waits in the dead-letter list (GET /v1/dlq) for a redrive or a discard', {
+          notificationId: transition.notificationId,
+          reason: transition.reason,
+        });
+      }
     },
   };
 }

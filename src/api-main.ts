@@ -1,12 +1,12 @@
 // Production: the HTTP API alone (scale it horizontally; workers run separately).
 import { ConfigError, loadConfig } from './config';
-import { createLogger } from './logger';
+import { createLogger, logFormatFor } from './logger';
 import { runUntilSignal, startupFailed } from './process';
 import { startStack } from './stack';
 
 async function main() {
   const config = loadConfig();
-  const log = createLogger(config.logLevel, 'herald-api');
+  const log = createLogger(config.logLevel, 'herald-api', logFormatFor(config.logFormat, config.env));
   if (!config.temporal.address) throw new ConfigError(['TEMPORAL_ADDRESS: required when the API runs on its own']);
   if (config.env === 'production' && config.api.apiKeys.length === 0) {
     throw new ConfigError(['API_KEYS: at least one API key is required when NODE_ENV=production']);

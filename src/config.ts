@@ -68,6 +68,7 @@ const retrySchema = z.object(
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_FORMAT: z.enum(['auto', 'pretty', 'json']).default('auto'),
   HOST: z.string().default('127.0.0.1'),
   PORT: port.default(3000),
   DATA_DIR: z.string().default('.data'),
@@ -80,8 +81,14 @@ const envSchema = z.object({
   TEMPORAL_DEV_PORT: port.default(7233),
   TEMPORAL_UI_PORT: port.default(8233),
   TEMPORAL_CLI_PATH: z.string().optional(),
+  TEMPORAL_UI_URL: z.url({ protocol: /^https?$/, error: 'expected the http(s) URL of the Temporal Web UI' }).optional(),
   WORKFLOW_BUNDLE_PATH: z.string().optional(),
   WORKER_SHUTDOWN_GRACE: duration('20s'),
+  WORKER_METRICS_PORT: port.default(9464),
+  TEMPORAL_METRICS_ADDRESS: z
+    .string()
+    .regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port, e.g. 0.0.0.0:9465')
+    .optional(),
   // Worker sizing (see docs/performance.md). Sleeping notifications need no cache entry: they are
   // replayed from their short history when they wake, so the cache only has to hold the busy ones.
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(1000),
@@ -136,12 +143,16 @@ export interface RetrySettings {
 export interface Config {
   env: 'development' | 'production' | 'test';
   logLevel: string;
+  /** `auto`: readable lines on a terminal outside production, JSON otherwise. */
+  logFormat: 'auto' | 'pretty' | 'json';
   api: { host: string; port: number; apiKeys: string[] };
   dataDir: string;
   database: { url?: string; pgliteDir: string; poolSize: number };
   temporal: {
     /** Unset: the embedded dev server is started. */
     address?: string;
+    /** The Temporal Web UI, for links from the API to a notification's run; the embedded server's own UI by default. */
+    uiUrl?: string;
     namespace: string;
     taskQueue: string;
     devServer: { port: number; uiPort: number; dbFile: string; cliPath?: string };
@@ -170,6 +181,12 @@ export interface Config {
     deliveryOffRecheckMs: number;
     /** Recipient throttle per user × channel; 0 turns it off. */
     throttle: { burst: number; perHour: number };
+  };
+  metrics: {
+    /** A worker running on its own serves Herald's /metrics here (0: not at all); with the API, the API's /metrics has them. */
+    workerPort: number;
+    /** Where the Temporal SDK's own Prometheus exporter listens (host:port); unset: not at all. */
+    temporalSdkAddress?: string;
   };
   /** Delivery reports to the product's platform; off unless both are set. */
   reports: { url?: string; apiKey?: string };
@@ -245,11 +262,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     env: e.NODE_ENV,
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
     api: { host: e.HOST, port: e.PORT, apiKeys: e.API_KEYS },
+    metrics: { workerPort: e.WORKER_METRICS_PORT, temporalSdkAddress: e.TEMPORAL_METRICS_ADDRESS },
     dataDir,
     database: { url: e.DATABASE_URL, pgliteDir: path.join(dataDir, 'pglite'), poolSize: e.DATABASE_POOL_SIZE },
     temporal: {
       address: e.TEMPORAL_ADDRESS,
+      uiUrl: (e.TEMPORAL_UI_URL ?? (e.TEMPORAL_ADDRESS ? undefined : `http://127.0.0.1:${e.TEMPORAL_UI_PORT}`))?.replace(/\/+$/, ''),
       namespace: e.TEMPORAL_NAMESPACE,
       taskQueue: e.TEMPORAL_TASK_QUEUE,
       devServer: {

@@ -1,4 +1,5 @@
 import pino from 'pino';
+import pretty from 'pino-pretty';
 
 export type Logger = pino.Logger;
 
@@ -23,8 +24,20 @@ const redactPaths = SECRET_FIELDS.flatMap((f) => [f, `*.${f}`, `*.*.${f}`]).map(
   p.includes('-') ? p.replace(/([^.*]+-[^.]+)$/, '["$1"]') : p,
 );
 
-export function createLogger(level: string, name = 'herald'): Logger {
-  return pino({ name, level, redact: { paths: redactPaths, censor: '[redacted]' } });
+/** `pretty`: one readable line per entry, for a person at a terminal; `json`: one JSON object per line, for log collectors. */
+export type LogFormat = 'pretty' | 'json';
+
+/** Readable lines for someone watching a terminal; JSON for everything else, and always in production. */
+export function logFormatFor(setting: 'auto' | LogFormat, env: string, stream: { isTTY?: boolean } = process.stdout): LogFormat {
+  if (setting !== 'auto') return setting;
+  return stream.isTTY && env !== 'production' ? 'pretty' : 'json';
+}
+
+export function createLogger(level: string, name = 'herald', format: LogFormat = 'json'): Logger {
+  const options = { name, level, redact: { paths: redactPaths, censor: '[redacted]' } };
+  if (format === 'json') return pino(options);
+  // Synchronous, in this thread: a line is on the terminal before the next one is written.
+  return pino(options, pretty({ colorize: true, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', singleLine: true }));
 }
 
 /**

@@ -1,7 +1,7 @@
 // The embedded default: `npm start` runs everything Herald needs on one machine.
 import { vapidKeys } from './channels';
 import { loadConfig } from './config';
-import { createLogger } from './logger';
+import { createLogger, logFormatFor } from './logger';
 import { startStack } from './stack';
 import { resolveTemporalBinary } from './temporal/binary';
 import { startDevServer, type DevServer } from './temporal/dev-server';
@@ -9,7 +9,7 @@ import { runUntilSignal, startupFailed } from './process';
 
 async function main() {
   const config = loadConfig();
-  const log = createLogger(config.logLevel);
+  const log = createLogger(config.logLevel, 'herald', logFormatFor(config.logFormat, config.env));
 
   let devServer: DevServer | undefined;
   if (!config.temporal.address) {

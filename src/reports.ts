@@ -9,6 +9,7 @@ import type { Config } from './config';
 import type { Database } from './db';
 import { findNotification, type NotificationRow, type TransitionRecord } from './db/notifications';
 import { safeError, type Logger } from './logger';
+import type { Metrics } from './metrics';
 
 export type ReportStatus = 'SCHEDULED' | 'COMPLETED' | 'FAILED' | 'CANCELLED';
 
@@ -53,7 +54,12 @@ const RETRY_DELAYS_MS = [1000, 4000];
 /** Reports under way at once; past this, new ones are dropped rather than queued without bound. */
 const MAX_IN_FLIGHT = 200;
 
-export function createDeliveryReporter(settings: Config['reports'], db: Database, log: Logger): DeliveryReporter {
+export function createDeliveryReporter(
+  settings: Config['reports'],
+  db: Database,
+  log: Logger,
+  metrics?: Pick<Metrics, 'reportFinished'>,
+): DeliveryReporter {
   const inFlight = new Set<Promise<void>>();
   if (!settings.url || !settings.apiKey) {
     const why = settings.url || settings.apiKey ? 'REPORT_URL and REPORT_API_KEY must both be set' : 'REPORT_URL is not set';
@@ -83,9 +89,11 @@ export function createDeliveryReporter(settings: Config['reports'], db: Database
     for (let attempt = 0; ; attempt++) {
       try {
         await post(report);
+        metrics?.reportFinished('sent');
         return;
       } catch (err) {
         if (attempt >= RETRY_DELAYS_MS.length) {
+          metrics?.reportFinished('failed');
           log.warn({ notificationId: row.id, status: report.status, err: safeError(err) }, 'delivery report dropped after retries');
           return;
         }
@@ -98,11 +106,15 @@ export function createDeliveryReporter(settings: Config['reports'], db: Database
     transitionRecorded(transition) {
       if (!REPORTED[transition.to]) return;
       if (inFlight.size >= MAX_IN_FLIGHT) {
+        metrics?.reportFinished('dropped');
         log.warn({ notificationId: transition.notificationId, status: transition.to }, 'delivery report dropped: too many under way');
         return;
       }
       const sending = deliver(transition)
-        .catch((err) => log.warn({ notificationId: transition.notificationId, err: safeError(err) }, 'delivery report dropped'))
+        .catch((err) => {
+          metrics?.reportFinished('failed');
+          log.warn({ notificationId: transition.notificationId, err: safeError(err) }, 'delivery report dropped');
+        })
         .finally(() => inFlight.delete(sending));
       inFlight.add(sending);
     },

@@ -9,7 +9,8 @@ import type { Config } from './config';
 import { openDatabase, type DatabaseHandle } from './db';
 import type { Logger } from './logger';
 import { TemporalGateway } from './temporal/gateway';
-import { installTemporalLogging } from './temporal/logging';
+import { installTemporalRuntime } from './temporal/logging';
+import { countingTransitions, createMetrics, type Metrics } from './metrics';
 import { ensureSearchAttributes } from './temporal/search-attributes';
 import { createWorker } from './worker';
 import type { Channel } from '../workflows/definitions';
@@ -27,6 +28,8 @@ export interface StackOptions {
 export interface Stack {
   database: DatabaseHandle;
   reporter: DeliveryReporter;
+  /** This process's Herald metrics (the API's /metrics serves them). */
+  metrics: Metrics;
   temporal: TemporalGateway;
   api?: ApiServer;
   /** Settles when the worker stops; rejects if it dies. */
@@ -39,7 +42,8 @@ export interface Stack {
  * process; production runs the API and the worker as separate processes of the same code.
  */
 export async function startStack({ config, log, temporalAddress, run, workflowBundle, adapters }: StackOptions): Promise<Stack> {
-  installTemporalLogging(log);
+  installTemporalRuntime(log, { metricsAddress: config.metrics.temporalSdkAddress });
+  const metrics = createMetrics();
   const database = await openDatabase(
     { url: config.database.url, pgliteDir: config.database.pgliteDir, poolSize: config.database.poolSize },
     log,
@@ -49,16 +53,17 @@ export async function startStack({ config, log, temporalAddress, run, workflowBu
   const temporal = new TemporalGateway(
     new Client({ connection, namespace: config.temporal.namespace }),
     config.temporal.taskQueue,
+    config.temporal.uiUrl,
   );
 
-  const reporter = createDeliveryReporter(config.reports, database.db, log);
+  const reporter = countingTransitions(createDeliveryReporter(config.reports, database.db, log, metrics), metrics);
 
   let workerConnection: NativeConnection | undefined;
   let worker: Awaited<ReturnType<typeof createWorker>> | undefined;
   let workerDone: Promise<void> | undefined;
   if (run.worker) {
     workerConnection = await NativeConnection.connect({ address: temporalAddress });
-    worker = await createWorker({ config, db: database.db, log, connection: workerConnection, temporal, reporter, workflowBundle, adapters });
+    worker = await createWorker({ config, db: database.db, log, connection: workerConnection, temporal, reporter, metrics, workflowBundle, adapters });
     workerDone = worker.run();
     log.info({ taskQueue: config.temporal.taskQueue }, 'worker polling');
   }
@@ -66,6 +71,7 @@ export async function startStack({ config, log, temporalAddress, run, workflowBu
     ? await startApiServer(
         {
           db: database.db,
+          metrics,
           reporter,
           temporal,
           log,
@@ -83,6 +89,7 @@ export async function startStack({ config, log, temporalAddress, run, workflowBu
   return {
     database,
     reporter,
+    metrics,
     temporal,
     api,
     workerDone,

@@ -5,6 +5,7 @@ import type { ChannelAdapter } from './channels/types';
 import type { Config } from './config';
 import type { Database } from './db';
 import type { Logger } from './logger';
+import type { Metrics } from './metrics';
 import type { DeliveryReporter } from './reports';
 import type { TemporalGateway } from './temporal/gateway';
 import { createRenderer } from './notifications/templates';
@@ -19,13 +20,14 @@ export interface WorkerDeps {
   /** The client side of Temporal: bulk dead-letter operations start redriven runs with it. */
   temporal: TemporalGateway;
   reporter: DeliveryReporter;
+  metrics: Metrics;
   /** Tests pass a pre-built bundle; otherwise the workflows are bundled at start-up. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Replace single channel adapters (tests fake the FCM transport this way). */
   adapters?: Partial<Record<Channel, ChannelAdapter>>;
 }
 
-export async function createWorker({ config, db, log, connection, temporal, reporter, workflowBundle, adapters }: WorkerDeps): Promise<Worker> {
+export async function createWorker({ config, db, log, connection, temporal, reporter, metrics, workflowBundle, adapters }: WorkerDeps): Promise<Worker> {
   // Read by our patch of the SDK (patches/) in the workflow threads, which copy this environment
   // when Worker.create starts them.
   process.env.HERALD_WORKFLOW_STACK_TRACES = config.temporal.worker.workflowStackTraces ? 'on' : 'off';
@@ -40,6 +42,7 @@ export async function createWorker({ config, db, log, connection, temporal, repo
       log,
       temporal,
       reporter,
+      metrics,
       adapters: { ...buildAdapters(config, log), ...adapters },
       retry: config.channels.retry,
       policy: config.policy,

@@ -1,4 +1,5 @@
 import { ActivityCancellationType, type ActivityOptions, type LocalActivityOptions } from '@temporalio/workflow';
+import type { RetrySettings } from '../src/config';
 
 /**
  * Database reads and writes: never given up on. During a Postgres outage they keep retrying (at most
@@ -35,3 +36,11 @@ export const DUE_DELIVERY_ACTIVITY: ActivityOptions = {
   retry: { initialInterval: '1s', maximumInterval: '1m' },
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
 };
+
+/** Each retry of a send waits this many times longer than the one before, up to the channel's maximum interval. */
+export const SEND_BACKOFF_COEFFICIENT = 2;
+
+/** The wait a channel's retry policy puts after its failed attempt number `attempt` (1, 2, …). */
+export function backoffAfter(policy: Pick<RetrySettings, 'initialIntervalMs' | 'maximumIntervalMs'>, attempt: number): number {
+  return Math.min(policy.initialIntervalMs * SEND_BACKOFF_COEFFICIENT ** (attempt - 1), policy.maximumIntervalMs);
+}

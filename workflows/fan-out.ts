@@ -3,6 +3,7 @@ import { ActivityCancellationType, ActivityFailure, ApplicationFailure, proxyAct
 import type { Activities, DeliveryPlan, FirstAttempt, PlannedTarget, SendInput, SendOutput } from '../activities';
 import type { RetrySettings } from '../src/config';
 import type { Channel, Content, NotificationInput, TargetResult } from './definitions';
+import { backoffAfter, SEND_BACKOFF_COEFFICIENT } from './activity-options';
 import { sendInputFor } from './send-input';
 
 const SEND_ACTIVITY = {
@@ -23,7 +24,7 @@ function sender(channel: Channel, policy: RetrySettings): (input: SendInput) => 
       initialInterval: policy.initialIntervalMs,
       maximumInterval: policy.maximumIntervalMs,
       maximumAttempts: policy.maximumAttempts,
-      backoffCoefficient: 2,
+      backoffCoefficient: SEND_BACKOFF_COEFFICIENT,
     },
   });
   return activities[SEND_ACTIVITY[channel]];
@@ -51,7 +52,7 @@ export function policyAfterFirstAttempt(policy: RetrySettings, first: Extract<Fi
     policy: {
       ...policy,
       maximumAttempts: policy.maximumAttempts - 1,
-      initialIntervalMs: Math.min(policy.initialIntervalMs * 2, policy.maximumIntervalMs),
+      initialIntervalMs: backoffAfter(policy, 2),
       totalTimeoutMs: budgetLeftMs,
     },
   };

@@ -1,6 +1,7 @@
 import express, { type RequestHandler } from 'express';
 import type { Database } from '../db';
 import type { Logger } from '../logger';
+import type { Metrics } from '../metrics';
 import type { DeliveryReporter } from '../reports';
 import type { TemporalGateway } from '../temporal/gateway';
 import type { Renderer } from '../notifications/templates';
@@ -17,6 +18,7 @@ import { userRoutes } from './routes/users';
 
 export interface ApiDeps {
   db: Database;
+  metrics: Metrics;
   reporter: DeliveryReporter;
   temporal: TemporalGateway;
   log: Logger;
@@ -41,6 +43,8 @@ export function createApp(deps: ApiDeps) {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  app.use(deps.metrics.httpRequests);
+  deps.metrics.watchDatabase(deps.db);
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -53,6 +57,9 @@ export function createApp(deps: ApiDeps) {
       .catch(() => false);
     res.status(temporal && database ? 200 : 503).json({ status: temporal && database ? 'ready' : 'not_ready', temporal, database });
   });
+
+  // Prometheus scrapes without a key, like the health checks: the figures name no user, id or secret.
+  app.get('/metrics', metricsRoute(deps.metrics));
 
   const v1 = express.Router();
   if (deps.apiKeys.length > 0) v1.use(requireApiKey(deps.apiKeys));
@@ -75,4 +82,16 @@ export function createApp(deps: ApiDeps) {
   app.use(notFound);
   app.use(errorHandler(deps.log));
   return app;
+}
+
+/** The registry's text exposition; a failed database gauge answers 503 rather than a partial page. */
+export function metricsRoute({ registry }: Pick<Metrics, 'registry'>): RequestHandler {
+  return async (_req, res, next) => {
+    try {
+      const text = await registry.metrics();
+      res.type(registry.contentType).send(text);
+    } catch {
+      next(apiError(503, 'metrics_unavailable', 'metrics could not be read (is the database reachable?)'));
+    }
+  };
 }

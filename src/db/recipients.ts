@@ -91,6 +91,8 @@ const DELIVERY_SWITCH = 'delivery_enabled';
 /** What the due-time checks read about one notification; `targets` only for the channels asked for. */
 export interface DueTimeContext {
   replacedBy: string | null;
+  /** The due time it was accepted or last rescheduled for. */
+  scheduledAt: Date;
   prefs: Preferences | undefined;
   typeSettings: TypeSettings | undefined;
   deliveryEnabled: boolean;
@@ -109,10 +111,10 @@ export async function dueTimeContext(
   ids: { notificationId: string; userId: string; type: string; category: string },
   channels: readonly Channel[] = [],
 ): Promise<DueTimeContext | undefined> {
-  type Raw = { replacedBy: string | null; prefs: string | null; typeSettings: string | null; deliverySwitch: string | null; quietHours: QuietHoursPolicy | null; targets: string | null };
+  type Raw = { replacedBy: string | null; scheduledAt: string | Date; prefs: string | null; typeSettings: string | null; deliverySwitch: string | null; quietHours: QuietHoursPolicy | null; targets: string | null };
   const [row] = await query<Raw>(
     db,
-    sql`select n.replaced_by as "replacedBy",
+    sql`select n.replaced_by as "replacedBy", n.scheduled_at as "scheduledAt",
       (select to_json(p)::text from user_preferences p where p.user_id = ${ids.userId}) as "prefs",
       (select to_json(t)::text from type_settings t where t.type = ${ids.type}) as "typeSettings",
       (select s.value::text from settings s where s.key = ${DELIVERY_SWITCH}) as "deliverySwitch",
@@ -125,6 +127,7 @@ export async function dueTimeContext(
   const parsed = <T extends PgTable>(table: T, text: string | null) => (text == null ? undefined : rowFromJson(table, JSON.parse(text)));
   return {
     replacedBy: row.replacedBy,
+    scheduledAt: new Date(row.scheduledAt),
     prefs: parsed(userPreferences, row.prefs),
     typeSettings: parsed(typeSettings, row.typeSettings),
     deliveryEnabled: row.deliverySwitch !== 'false',

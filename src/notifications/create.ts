@@ -3,6 +3,7 @@ import { apiError } from '../api/errors';
 import type { Database } from '../db';
 import { acceptNotification, findByIdempotencyKey, withdrawNotification, type NotificationRow } from '../db/notifications';
 import type { Logger } from '../logger';
+import type { Metrics } from '../metrics';
 import type { DeliveryReporter } from '../reports';
 import { notificationIdFor } from '../ids';
 import type { TemporalGateway } from '../temporal/gateway';
@@ -12,6 +13,7 @@ import { detailOf, type NotificationDetail } from './view';
 
 export interface CreateDeps {
   db: Database;
+  metrics: Pick<Metrics, 'notificationCreated'>;
   reporter: DeliveryReporter;
   temporal: TemporalGateway;
   log: Logger;
@@ -98,6 +100,7 @@ export async function createNotification(
     throw apiError(409, 'idempotency_key_reused', 'a notification with this idempotency key has already run');
   }
   deps.reporter.transitionRecorded({ notificationId: id, to: 'SCHEDULED', reason: 'accepted', at: accepted.accepted.at.toISOString() });
+  deps.metrics.notificationCreated(input.type, input.channels);
   // The older workflows end CANCELLED(replaced) now rather than at their due time.
   const { replaced } = accepted;
   await Promise.all(

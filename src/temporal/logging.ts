@@ -5,14 +5,27 @@ const LEVELS = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERR
 
 let installed = false;
 
-/** Sends the SDK's own logs (worker, workflow and activity loggers) through pino. Once per process. */
-export function installTemporalLogging(log: Logger): void {
+/**
+ * Sets up the SDK's runtime, once per process: its own logs (worker, workflow and activity loggers)
+ * go through pino, and, when `metricsAddress` is given, its worker metrics (task latencies, slots,
+ * sticky cache, polls) are served by its Prometheus exporter there.
+ */
+export function installTemporalRuntime(log: Logger, { metricsAddress }: { metricsAddress?: string } = {}): void {
   if (installed) return;
   installed = true;
   const sdkLog = log.child({ component: 'temporal' });
   Runtime.install({
     logger: new DefaultLogger('INFO', ({ level, message, meta }: LogEntry) => {
-      sdkLog[LEVELS[level]](meta ?? {}, message);
+      // The workflow bundler reports webpack's build as dozens of lines at INFO: kept at debug, out of the way.
+      const quieter = level === 'INFO' && message.includes('\n') ? 'debug' : LEVELS[level];
+      sdkLog[quieter](meta ?? {}, message);
     }),
+    ...(metricsAddress
+      ? {
+          telemetryOptions: {
+            metrics: { prometheus: { bindAddress: metricsAddress, countersTotalSuffix: true, useSecondsForDurations: true, unitSuffix: true } },
+          },
+        }
+      : {}),
   });
 }

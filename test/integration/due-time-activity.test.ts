@@ -19,12 +19,13 @@ describe.each(DATABASES)('the due-time activity, tried again after its first try
   const world = webhookWorld('due-retry', { database });
 
   function dueTimeActivities() {
-    const { config, database, reporter } = world.stack;
+    const { config, database, reporter, metrics } = world.stack;
     const log = createLogger('silent', 'test');
     return createDueTimeActivities({
       db: database.db,
       log,
       reporter,
+      metrics,
       adapters: buildAdapters(config, log),
       retry: config.channels.retry,
       policy: config.policy,

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { createLogger } from '../../src/logger';
-import { installTemporalLogging } from '../../src/temporal/logging';
+import { installTemporalRuntime } from '../../src/temporal/logging';
 
 /*
  * Replays every committed workflow history against the current workflow code, so a change that
@@ -27,7 +27,7 @@ const load = (file: string): unknown => JSON.parse(fs.readFileSync(path.join(FIX
 const workflowBundle = () => ({ codePath: process.env.TEST_WORKFLOW_BUNDLE! });
 
 describe('replaying committed workflow histories', () => {
-  beforeAll(() => installTemporalLogging(createLogger(process.env.TEST_LOG_LEVEL ?? 'error', 'test')));
+  beforeAll(() => installTemporalRuntime(createLogger(process.env.TEST_LOG_LEVEL ?? 'error', 'test')));
 
   test('every lifecycle path has a fixture, for runs started by every workflow version', () => {
     const paths = ['cancelled', 'changed', 'deferred', 'delivered', 'replaced'];
