@@ -106,7 +106,14 @@ export const NotificationStatusKey = defineSearchAttributeKey('NotificationStatu
 export const UserIdKey = defineSearchAttributeKey('UserId', SearchAttributeType.KEYWORD);
 export const NotificationTypeKey = defineSearchAttributeKey('NotificationType', SearchAttributeType.KEYWORD);
 export const ScheduledAtKey = defineSearchAttributeKey('ScheduledAt', SearchAttributeType.DATETIME);
-export const SEARCH_ATTRIBUTES = [NotificationStatusKey, UserIdKey, NotificationTypeKey, ScheduledAtKey];
+/**
+ * The run's summary as a column the Temporal UI's workflow list can show (the list does not show the
+ * run's static summary, only search attributes): channels, recipient, type and title. Set at start.
+ * A Keyword (exact or STARTS_WITH matches): a Text attribute would be full-text indexed, which a
+ * summary does not need.
+ */
+export const NotificationSummaryKey = defineSearchAttributeKey('NotificationSummary', SearchAttributeType.KEYWORD);
+export const SEARCH_ATTRIBUTES = [NotificationStatusKey, UserIdKey, NotificationTypeKey, ScheduledAtKey, NotificationSummaryKey];
 
 /** A change to a pending notification: a new due time, new content, or both. */
 export interface Change {

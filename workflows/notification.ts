@@ -6,6 +6,7 @@ import {
   isCancellation,
   proxyActivities,
   proxyLocalActivities,
+  setCurrentDetails,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -22,7 +23,8 @@ import {
 } from './definitions';
 import { outcomeOf, sendPlanned } from './fan-out';
 import { installHandlers } from './handlers';
-import { isPending, tooLate, type Command, type RunState } from './state';
+import { isPending, statusView, tooLate, type Command, type RunState } from './state';
+import { liveDetails, waitSummary } from './summaries';
 
 const local = proxyLocalActivities<Activities>(DATABASE_LOCAL_ACTIVITY);
 const dueTime = proxyActivities<Activities>(DUE_DELIVERY_ACTIVITY);
@@ -82,11 +84,14 @@ async function runNotification(input: NotificationInput, shape: Shape): Promise<
     cancelling: false,
   };
   installHandlers(input, s);
+  /** The Temporal UI's "current details": where the notification stands (no history event; read by the UI's query). */
+  const explain = () => setCurrentDetails(liveDetails(statusView(input, s)));
 
   /** Adopts a recorded status; the search attributes follow when the status or the due time changes (one upsert). */
   function adopt(to: NotificationStatus, reason: string | undefined, scheduledAt?: string) {
     const mirrorStatus = to !== s.status && (to !== 'SENDING' || shape.mirrorSending);
     Object.assign(s, { status: to, reason });
+    explain();
     if (!mirrorStatus && !scheduledAt) return;
     upsertSearchAttributes([
       ...(mirrorStatus ? [{ key: NotificationStatusKey, value: to }] : []),
@@ -199,7 +204,9 @@ async function runNotification(input: NotificationInput, shape: Shape): Promise<
         return await continueAsNew<typeof notificationWorkflowV4>({ ...input, content: s.content, scheduledAt: s.scheduledAt, resume: carried });
       }
       // A durable timer that a queued command cuts short: survives restarts, costs nothing while it waits.
-      if (await condition(() => s.inbox.length > 0, Math.max(1, s.dueAt - Date.now()))) continue;
+      // Its summary says in the UI what it waits for; the metadata is not part of what a replay compares.
+      explain();
+      if (await condition(() => s.inbox.length > 0, Math.max(1, s.dueAt - Date.now()), { summary: waitSummary(statusView(input, s)) })) continue;
 
       const due = {
         notificationId: input.notificationId,
@@ -234,7 +241,11 @@ async function runNotification(input: NotificationInput, shape: Shape): Promise<
   const plan = sending.plan;
   return nonCancellable(async () => {
     const deliveredSeq = s.seq + 1;
-    const { results, recorded } = await sendPlanned({ ...input, content: s.content }, plan, (r) => s.targets.push(r), deliveredSeq, sending.firstAttempt);
+    const onResult = (r: (typeof s.targets)[number]) => {
+      s.targets.push(r);
+      explain();
+    };
+    const { results, recorded } = await sendPlanned({ ...input, content: s.content }, plan, onResult, deliveredSeq, sending.firstAttempt);
     const outcome = outcomeOf(results);
     if (recorded) {
       s.seq = deliveredSeq;

@@ -12,6 +12,7 @@ import {
   changeUpdate,
   deadLetterBatchQuery,
   NotificationStatusKey,
+  NotificationSummaryKey,
   NotificationTypeKey,
   recheckSignal,
   ScheduledAtKey,
@@ -27,6 +28,7 @@ import {
   type TooLateDetails,
 } from '../../workflows/definitions';
 import type { deadLetterBatchWorkflow, notificationWorkflowV4 } from '../../workflows';
+import { notificationDetails, notificationSummary } from '../../workflows/summaries';
 
 const UPDATE_DEADLINE_MS = 30_000;
 const GRPC_DEADLINE_EXCEEDED = 4;
@@ -41,7 +43,14 @@ export class TemporalGateway {
   constructor(
     readonly client: Client,
     private readonly taskQueue: string,
+    private readonly uiUrl?: string,
   ) {}
+
+  /** The notification's run in the Temporal Web UI (its latest run, history tab); undefined when no UI is configured. */
+  uiLink(notificationId: string): string | undefined {
+    if (!this.uiUrl) return undefined;
+    return `${this.uiUrl}/namespaces/${encodeURIComponent(this.client.options.namespace)}/workflows/${encodeURIComponent(notificationId)}`;
+  }
 
   /**
    * Starts the notification's workflow. Safe to repeat: a running workflow with the same id is
@@ -56,11 +65,15 @@ export class TemporalGateway {
         args: [input],
         workflowIdConflictPolicy: 'USE_EXISTING',
         workflowIdReusePolicy: redrive ? 'ALLOW_DUPLICATE' : 'REJECT_DUPLICATE',
+        // What the Temporal UI shows for the run: who gets what, and what was asked for.
+        staticSummary: notificationSummary(input),
+        staticDetails: notificationDetails(input),
         typedSearchAttributes: [
           { key: NotificationStatusKey, value: 'SCHEDULED' },
           { key: UserIdKey, value: input.userId },
           { key: NotificationTypeKey, value: input.type },
           { key: ScheduledAtKey, value: new Date(input.scheduledAt) },
+          { key: NotificationSummaryKey, value: notificationSummary(input) },
         ],
       });
       return true;

@@ -68,7 +68,8 @@ export function notificationRoutes(deps: CreateDeps): Router {
     if (!detail) throw apiError(404, 'notification_not_found', `no notification with id ${req.params.id}`);
     // A pending or sending notification also explains itself live: next wake-up, why deferred, targets so far.
     const live = ['SCHEDULED', 'DEFERRED', 'SENDING'].includes(detail.status) ? await deps.temporal.status(detail.id) : undefined;
-    res.json({ ...detail, ...(live ? { live } : {}) });
+    const temporalUiUrl = deps.temporal.uiLink(detail.id);
+    res.json({ ...detail, ...(live ? { live } : {}), ...(temporalUiUrl ? { temporalUiUrl } : {}) });
   });
 
   router.delete('/:id', async (req, res) => {

@@ -1,0 +1,81 @@
+import { defaultPayloadConverter } from '@temporalio/common';
+import type { temporal } from '@temporalio/proto';
+import { NotificationSummaryKey } from '../../workflows/definitions';
+import { eventually } from '../setup/http';
+import { inSeconds, webhookWorld } from '../setup/scenario';
+
+/*
+ * An operator who opens a notification in the Temporal UI reads what it is and why it waits without
+ * decoding its input: the run's summary and details, the summary of the timer it sleeps on, and its
+ * current details. These are the data the UI shows, read through the same APIs the UI calls.
+ */
+describe('the Temporal UI explains each notification', () => {
+  const UI = 'http://127.0.0.1:8233';
+  const w = webhookWorld('ui', { env: { TEMPORAL_UI_URL: `${UI}/` } });
+
+  const handle = (id: string) => w.stack.temporal.client.workflow.getHandle(id);
+  const decode = (payload: temporal.api.common.v1.IPayload | null | undefined) => (payload ? defaultPayloadConverter.fromPayload<string>(payload) : undefined);
+  /** The summaries of the timers the run has started, oldest first. */
+  async function timerSummaries(id: string): Promise<Array<string | undefined>> {
+    const history = await handle(id).fetchHistory();
+    return (history.events ?? []).filter((e) => e.timerStartedEventAttributes).map((e) => decode(e.userMetadata?.summary));
+  }
+  /** What the UI's "current details" shows: the SDK's built-in metadata query. */
+  async function currentDetails(id: string): Promise<string> {
+    const metadata = await handle(id).query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+    return metadata.currentDetails ?? '';
+  }
+
+  test('a sleeping notification: summary, details, timer and current details; the API links to the run', async () => {
+    const userId = await w.recipient();
+    const scheduledAt = inSeconds(3600);
+    const created = await w.api.create({ userId, type: 'bedtime', category: 'coaching', channels: ['webhook'], content: { title: 'Time to sleep', body: 'private words' }, scheduledAt });
+    expect(created.status).toBe(202);
+    const id = created.body.id;
+
+    const description = await handle(id).describe();
+    expect(await description.staticSummary()).toBe(`webhook → ${userId} · bedtime: "Time to sleep"`);
+    const details = await description.staticDetails();
+    expect(details).toContain(`\`${id}\``);
+    expect(details).toContain(`category \`coaching\``);
+    expect(details).toContain(`**Due** ${created.body.scheduledAt}`);
+    // The body is the recipient's business, not the operator's list view.
+    expect(`${await description.staticSummary()}${details}`).not.toContain('private words');
+
+    await eventually(() => timerSummaries(id), (t) => t.length === 1, { what: 'the sleep timer' });
+    expect(await timerSummaries(id)).toEqual([`until ${new Date(scheduledAt).toISOString()} (scheduledAt)`]);
+    expect(await currentDetails(id)).toBe(
+      `**SCHEDULED**: sleeping until ${new Date(scheduledAt).toISOString()}, then the due-time checks (expiry, opt-out, recent activity, delivery switch, quiet hours, throttle) decide.`,
+    );
+
+    // The workflow list shows search attributes, not the static summary: the same words are a column there.
+    const listedSummaries = async () => {
+      const summaries: Array<string | undefined> = [];
+      for await (const run of w.stack.temporal.client.workflow.list({ query: `WorkflowId = '${id}'` })) summaries.push(run.typedSearchAttributes.get(NotificationSummaryKey));
+      return summaries;
+    };
+    expect(await eventually(listedSummaries, (s) => s.length === 1, { what: 'the run in the workflow list' })).toEqual([await description.staticSummary()]);
+
+    const read = await w.api.get(id);
+    expect(read.body.temporalUiUrl).toBe(`${UI}/namespaces/default/workflows/${id}`);
+    await w.api.cancel(id);
+  });
+
+  test('a deferred notification says why and until when, and its outcome once it ends', async () => {
+    const userId = await w.recipient();
+    const hhmm = (offsetMinutes: number) => new Date(Date.now() + offsetMinutes * 60_000).toISOString().slice(11, 16);
+    await w.api.put(`/v1/users/${userId}/preferences`, { timeZone: 'UTC', quietHours: { start: hhmm(-60), end: hhmm(60) } });
+    const created = await w.api.create({ userId, channels: ['webhook'], content: { title: 'Later', body: 'x' } });
+    const deferred = await w.api.waitFor(created.body.id, 'DEFERRED');
+    const until = deferred.live.nextWakeAt;
+    // Postgres says DEFERRED a moment before the run starts its timer.
+    const timers = await eventually(() => timerSummaries(created.body.id), (t) => t.length >= 2, { what: 'the deferral timer' });
+    expect(timers.at(-1)).toBe(`deferred (quiet_hours) until ${until}`);
+    expect(await currentDetails(created.body.id)).toBe(`**DEFERRED** (quiet_hours): the checks said not yet; they run again at ${until}.`);
+
+    await w.api.put(`/v1/users/${userId}/preferences`, { timeZone: 'UTC', quietHours: null });
+    await w.api.waitFor(created.body.id, 'DELIVERED');
+    const description = await handle(created.body.id).describe();
+    expect(description.status.name).toBe('COMPLETED');
+  });
+});
