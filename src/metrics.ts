@@ -41,44 +41,20 @@ export function createMetrics(): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'herald_' });
   const registers = [registry];
+  const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]) => new Counter({ name, help, labelNames, registers });
 
-  const created = new Counter({
-    name: 'herald_notifications_created_total',
-    help: 'Notifications accepted (new idempotency keys only), by type and the channels they were sent to (joined with +).',
-    labelNames: ['type', 'channels'] as const,
-    registers,
-  });
-  const transitions = new Counter({
-    name: 'herald_transitions_total',
-    help: 'Status transitions recorded in Postgres, by the status reached and its reason.',
-    labelNames: ['status', 'reason'] as const,
-    registers,
-  });
-  const attempts = new Counter({
-    name: 'herald_send_attempts_total',
-    help: 'Provider calls, by channel, outcome and error type (none when delivered).',
-    labelNames: ['channel', 'outcome', 'error_type'] as const,
-    registers,
-  });
-  const disabled = new Counter({
-    name: 'herald_targets_disabled_total',
-    help: 'Targets disabled because the provider said they are gone for good, by channel and error type.',
-    labelNames: ['channel', 'error_type'] as const,
-    registers,
-  });
+  const created = counter('herald_notifications_created_total', 'Notifications accepted (new idempotency keys only), by type and the channels they were sent to (joined with +).', ['type', 'channels'] as const);
+  const transitions = counter('herald_transitions_total', 'Status transitions recorded in Postgres, by the status reached and its reason.', ['status', 'reason'] as const);
+  const attempts = counter('herald_send_attempts_total', 'Provider calls, by channel, outcome and error type (none when delivered).', ['channel', 'outcome', 'error_type'] as const);
+  const disabled = counter('herald_targets_disabled_total', 'Targets disabled because the provider said they are gone for good, by channel and error type.', ['channel', 'error_type'] as const);
   const lateness = new Histogram({
     name: 'herald_send_lateness_seconds',
-    help: 'Time from a notification\'s due time (its scheduledAt, or the end of its deferral) to the start of sending, by channel.',
+    help: 'Time from a notification\'s due time (its scheduledAt) to the start of sending, by channel; deferred notifications waited on purpose and are not observed.',
     labelNames: ['channel'] as const,
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900],
     registers,
   });
-  const reports = new Counter({
-    name: 'herald_delivery_reports_total',
-    help: 'Delivery reports to the platform, by outcome: sent, failed (every try failed) or dropped (too many under way).',
-    labelNames: ['outcome'] as const,
-    registers,
-  });
+  const reports = counter('herald_delivery_reports_total', 'Delivery reports to the platform, by outcome: sent, failed (every try failed) or dropped (too many under way).', ['outcome'] as const);
   const requestDuration = new Histogram({
     name: 'herald_http_request_duration_seconds',
     help: 'API requests, by method, route pattern and status code.',

@@ -1,5 +1,5 @@
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import { createActivities } from '../activities';
+import { createActivities, type ActivityDeps } from '../activities';
 import { buildAdapters } from './channels';
 import type { ChannelAdapter } from './channels/types';
 import type { Config } from './config';
@@ -27,6 +27,29 @@ export interface WorkerDeps {
   adapters?: Partial<Record<Channel, ChannelAdapter>>;
 }
 
+/** What the activities are built from: the running process's parts and its configuration (tests build single activities the same way). */
+export function activityDeps({
+  config,
+  db,
+  log,
+  temporal,
+  reporter,
+  metrics,
+  adapters,
+}: Pick<WorkerDeps, 'config' | 'db' | 'log' | 'temporal' | 'reporter' | 'metrics' | 'adapters'>): ActivityDeps {
+  return {
+    db,
+    log,
+    temporal,
+    reporter,
+    metrics,
+    adapters: { ...buildAdapters(config, log), ...adapters },
+    retry: config.channels.retry,
+    policy: config.policy,
+    renderer: createRenderer(db, config.defaultLocale),
+  };
+}
+
 export async function createWorker({ config, db, log, connection, temporal, reporter, metrics, workflowBundle, adapters }: WorkerDeps): Promise<Worker> {
   // Read by our patch of the SDK (patches/) in the workflow threads, which copy this environment
   // when Worker.create starts them.
@@ -37,17 +60,7 @@ export async function createWorker({ config, db, log, connection, temporal, repo
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     ...(workflowBundle ? { workflowBundle } : { workflowsPath: WORKFLOWS_PATH, bundlerOptions: WORKFLOW_BUNDLER_OPTIONS }),
-    activities: createActivities({
-      db,
-      log,
-      temporal,
-      reporter,
-      metrics,
-      adapters: { ...buildAdapters(config, log), ...adapters },
-      retry: config.channels.retry,
-      policy: config.policy,
-      renderer: createRenderer(db, config.defaultLocale),
-    }),
+    activities: createActivities(activityDeps({ config, db, log, temporal, reporter, metrics, adapters })),
     shutdownGraceTime: config.temporal.shutdownGraceMs,
     maxCachedWorkflows: config.temporal.worker.maxCachedWorkflows,
     stickyQueueScheduleToStartTimeout: config.temporal.worker.stickyQueueTimeoutMs,

@@ -7,7 +7,7 @@ import {
   type NotificationStatus,
 } from '../../workflows/definitions';
 import type { Database, Executor } from './index';
-import { json, query, rowsOf, rowValues, type Rows } from './raw';
+import { json, query, rowValues } from './raw';
 import { deliveryAttempts, notifications, notificationTransitions } from '../../drizzle/schema';
 
 export type NotificationRow = typeof notifications.$inferSelect;
@@ -201,8 +201,8 @@ export async function applyTransition(db: Executor, t: TransitionRecord, alongsi
     )
     select count(*)::int as inserted from inserted`;
   // Postgres executes every data-modifying CTE, whether or not the statement reads it.
-  const result = await db.execute(statement);
-  return rowsOf(result as unknown as Rows<{ inserted: number }>)[0].inserted === 1;
+  const [{ inserted }] = await query<{ inserted: number }>(db, statement);
+  return inserted === 1;
 }
 
 /** The transition recorded at `seq`, if any. */

@@ -1,9 +1,8 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { sql } from 'drizzle-orm';
 import { createDueTimeActivities, type DueDeliveryInput } from '../../activities/due-time';
-import { buildAdapters } from '../../src/channels';
 import { createLogger } from '../../src/logger';
-import { createRenderer } from '../../src/notifications/templates';
+import { activityDeps } from '../../src/worker';
 import { query } from '../../src/db/raw';
 import { webhookWorld } from '../setup/scenario';
 import { DATABASES } from '../setup/stack';
@@ -19,18 +18,8 @@ describe.each(DATABASES)('the due-time activity, tried again after its first try
   const world = webhookWorld('due-retry', { database });
 
   function dueTimeActivities() {
-    const { config, database, reporter, metrics } = world.stack;
-    const log = createLogger('silent', 'test');
-    return createDueTimeActivities({
-      db: database.db,
-      log,
-      reporter,
-      metrics,
-      adapters: buildAdapters(config, log),
-      retry: config.channels.retry,
-      policy: config.policy,
-      renderer: createRenderer(database.db, config.defaultLocale),
-    });
+    const { config, database, reporter, metrics, temporal } = world.stack;
+    return createDueTimeActivities(activityDeps({ config, db: database.db, log: createLogger('silent', 'test'), temporal, reporter, metrics }));
   }
 
   test('answers "delivered" from the record and sends no second request', async () => {

@@ -2,8 +2,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import type { LogLevel, LogMetadata } from '@temporalio/common';
 import pino from 'pino';
 import { createDeliveryActivities } from '../../activities/delivery';
-import { buildAdapters } from '../../src/channels';
-import { createRenderer } from '../../src/notifications/templates';
+import { activityDeps } from '../../src/worker';
 import { sendInputFor } from '../../workflows/send-input';
 import { inSeconds, webhookWorld } from '../setup/scenario';
 
@@ -30,17 +29,9 @@ describe('the log line of each send outcome', () => {
     // Due in an hour: its own run sleeps while this test sends it by hand.
     const created = await api.create({ userId, channels: ['webhook'], content: { body: 'logged' }, scheduledAt: inSeconds(3600) });
     const [target] = (await api.targets(userId)).body.items;
-    const { config, database, reporter, metrics } = w.stack;
+    const { config, database, reporter, metrics, temporal } = w.stack;
     const log = pino({ level: 'info' }, { write: () => undefined });
-    const activities = createDeliveryActivities({
-      db: database.db,
-      log,
-      reporter,
-      metrics,
-      adapters: buildAdapters(config, log),
-      retry: config.channels.retry,
-      renderer: createRenderer(database.db, config.defaultLocale),
-    });
+    const activities = createDeliveryActivities(activityDeps({ config, db: database.db, log, temporal, reporter, metrics }));
     const env = new MockActivityEnvironment({ attempt, workflowExecution: { workflowId: created.body.id, runId: 'run-1' } }, { logger: capture });
     const outcome = await env.run(activities.sendWebhook, sendInputFor({ ...created.body, notificationId: created.body.id }, target.id)).catch((err: Error) => err);
     await api.cancel(created.body.id);
