@@ -12,6 +12,7 @@ import type { Channel } from '../../workflows/definitions';
 import type { Executor } from './index';
 import { isOneOf, query, rowFromJson } from './raw';
 import type { TargetRow } from './targets';
+import type { Bucket } from '../policy/throttle';
 
 export type Preferences = typeof userPreferences.$inferSelect;
 export type TypeSettings = typeof typeSettings.$inferSelect;
@@ -148,11 +149,14 @@ export async function setDeliveryEnabled(db: Executor, enabled: boolean): Promis
     .onConflictDoUpdate({ target: settings.key, set: { value: enabled, updatedAt: sql`now()` } });
 }
 
-export interface Bucket {
+/** A recipient's bucket for one channel, as the throttle reads it. */
+export interface ChannelBucket extends Bucket {
   channel: Channel;
-  tokens: number;
-  updatedAt: Date;
 }
+
+/** One `(user_id, channel, tokens, updated_at)` row of throttle_buckets, for a flat insert. */
+const bucketRow = (userId: string, channel: Channel, tokens: number, at: Date) =>
+  sql`(${userId}, ${channel}, ${tokens}::double precision, ${at.toISOString()}::timestamptz)`;
 
 /**
  * The recipient's buckets for these channels, locked until the surrounding transaction ends, in one
@@ -160,9 +164,8 @@ export interface Bucket {
  * it as FOR UPDATE would, so two concurrent first checks never both see an imaginary full bucket.
  * Channels are locked in one order, so two checks of the same recipient cannot deadlock.
  */
-export async function lockBuckets(db: Executor, userId: string, channels: Channel[], full: { tokens: number; at: Date }): Promise<Bucket[]> {
-  const at = full.at.toISOString();
-  const rows = [...channels].sort().map((channel) => sql`(${userId}, ${channel}, ${full.tokens}::double precision, ${at}::timestamptz)`);
+export async function lockBuckets(db: Executor, userId: string, channels: Channel[], full: { tokens: number; at: Date }): Promise<ChannelBucket[]> {
+  const rows = [...channels].sort().map((channel) => bucketRow(userId, channel, full.tokens, full.at));
   const locked = await query<{ channel: Channel; tokens: number | string; updatedAt: string | Date }>(
     db,
     sql`insert into throttle_buckets (user_id, channel, tokens, updated_at) values ${sql.join(rows, sql`, `)}
@@ -174,7 +177,7 @@ export async function lockBuckets(db: Executor, userId: string, channels: Channe
 
 /** Writes the buckets' new token counts, to ride along with the transition that spends them (`ifNew`). */
 export function bucketsSaved(userId: string, buckets: { channel: Channel; tokens: number }[], at: Date) {
-  const rows = buckets.map(({ channel, tokens }) => sql`(${userId}, ${channel}, ${tokens}::double precision, ${at.toISOString()}::timestamptz)`);
+  const rows = buckets.map(({ channel, tokens }) => bucketRow(userId, channel, tokens, at));
   return (when: SQL) => sql`insert into throttle_buckets (user_id, channel, tokens, updated_at)
     select * from (values ${sql.join(rows, sql`, `)}) as spent (user_id, channel, tokens, updated_at) where ${when}
     on conflict (user_id, channel) do update set tokens = excluded.tokens, updated_at = excluded.updated_at`;
