@@ -1,4 +1,6 @@
 import express, { type RequestHandler } from 'express';
+import { getAbsoluteFSPath as swaggerUiPath } from 'swagger-ui-dist';
+import { z } from 'zod';
 import type { Database } from '../db';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
@@ -15,6 +17,9 @@ import { settingsRoutes } from './routes/settings';
 import { targetRoutes } from './routes/targets';
 import { templateRoutes } from './routes/templates';
 import { userRoutes } from './routes/users';
+import { documented, methodNotAllowed, openApiDocument, type Contract } from './openapi';
+import { healthSchema, readinessSchema } from './responses';
+import { version } from '../../package.json';
 
 export interface ApiDeps {
   db: Database;
@@ -39,6 +44,38 @@ const requireJsonBody: RequestHandler = (req, _res, next) => {
   next();
 };
 
+const CONTRACTS = {
+  health: { summary: 'Liveness: the process answers', responses: { 200: { description: 'Alive.', schema: healthSchema } } },
+  ready: {
+    summary: 'Readiness: Temporal and the database both answer',
+    responses: {
+      200: { description: 'Ready.', schema: readinessSchema },
+      503: { description: 'Not ready: which dependency is down.', schema: readinessSchema },
+    },
+  },
+  metrics: {
+    summary: 'Prometheus metrics',
+    responses: { 200: { description: 'The text exposition format.', schema: z.string(), contentType: 'text/plain' } },
+    errors: { 503: 'The database gauges could not be read.' },
+  },
+  openapi: { summary: 'This document', responses: { 200: { description: 'OpenAPI 3.1.', schema: z.record(z.string(), z.unknown()) } } },
+  docs: { summary: 'An interactive reference of this API', responses: { 200: { description: 'The page.', schema: z.string(), contentType: 'text/html' } } },
+  vapidKey: {
+    summary: 'The VAPID public key browsers subscribe to Web Push with',
+    responses: { 200: { description: 'The key (base64url).', schema: z.object({ publicKey: z.string() }) } },
+    errors: { 404: 'Web Push is not configured on this deployment.' },
+  },
+} satisfies Record<string, Contract>;
+
+/** Swagger UI from the swagger-ui-dist package, served from this process: the page works offline. */
+const DOCS_PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Herald API</title>
+<link rel="stylesheet" href="/docs/swagger-ui.css"></head>
+<body><div id="swagger-ui"></div>
+<script src="/docs/swagger-ui-bundle.js"></script>
+<script>window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#swagger-ui' });</script>
+</body></html>`;
+
 export function createApp(deps: ApiDeps) {
   const app = express();
   app.disable('x-powered-by');
@@ -46,20 +83,40 @@ export function createApp(deps: ApiDeps) {
   app.use(deps.metrics.httpRequests);
   deps.metrics.watchDatabase(deps.db);
 
-  app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
-  app.get('/readyz', async (_req, res) => {
+  app.get(
+    '/healthz',
+    documented(CONTRACTS.health, (_req, res) => {
+      res.json({ status: 'ok' });
+    }),
+  );
+  app.get('/readyz', documented(CONTRACTS.ready, async (_req, res) => {
     const temporal = await deps.temporal.isReachable();
     const database = await deps.db
       .execute('select 1')
       .then(() => true)
       .catch(() => false);
     res.status(temporal && database ? 200 : 503).json({ status: temporal && database ? 'ready' : 'not_ready', temporal, database });
-  });
+  }));
 
   // Prometheus scrapes without a key, like the health checks: the figures name no user, id or secret.
-  app.get('/metrics', metricsRoute(deps.metrics));
+  app.get('/metrics', documented(CONTRACTS.metrics, metricsRoute(deps.metrics)));
+
+  // The contract is public, like the health checks: it names routes and fields, never data.
+  let openApi: unknown;
+  app.get(
+    '/openapi.json',
+    documented(CONTRACTS.openapi, (_req, res) => {
+      openApi ??= openApiDocument(app, { version, authenticated: deps.apiKeys.length > 0 });
+      res.json(openApi);
+    }),
+  );
+  app.get(
+    '/docs',
+    documented(CONTRACTS.docs, (_req, res) => {
+      res.type('html').send(DOCS_PAGE);
+    }),
+  );
+  app.use('/docs', express.static(swaggerUiPath(), { index: false }));
 
   const v1 = express.Router();
   if (deps.apiKeys.length > 0) v1.use(requireApiKey(deps.apiKeys));
@@ -72,14 +129,17 @@ export function createApp(deps: ApiDeps) {
   v1.use('/dlq', dlqRoutes(deps));
   v1.use('/users', userRoutes(deps), targetRoutes(deps));
   v1.use('/templates', templateRoutes(deps));
-  v1.get('/web-push/vapid-public-key', (_req, res) => {
-    if (!deps.vapidPublicKey) throw apiError(404, 'channel_not_configured', 'Web Push is not configured on this deployment');
-    res.json({ publicKey: deps.vapidPublicKey });
-  });
+  v1.get(
+    '/web-push/vapid-public-key',
+    documented(CONTRACTS.vapidKey, (_req, res) => {
+      if (!deps.vapidPublicKey) throw apiError(404, 'channel_not_configured', 'Web Push is not configured on this deployment');
+      res.json({ publicKey: deps.vapidPublicKey });
+    }),
+  );
   v1.use('/', settingsRoutes(deps));
   app.use('/v1', v1);
 
-  app.use(notFound);
+  app.use(methodNotAllowed(app), notFound);
   app.use(errorHandler(deps.log));
   return app;
 }

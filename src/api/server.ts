@@ -1,9 +1,12 @@
 import type { Server } from 'node:http';
+import type { Express } from 'express';
 import type { AddressInfo } from 'node:net';
 import { createApp, type ApiDeps } from './app';
 
 export interface ApiServer {
   url: string;
+  /** The routes, for the API-contract test. */
+  app: Express;
   stop(): Promise<void>;
 }
 
@@ -15,6 +18,7 @@ export async function startApiServer(deps: ApiDeps, host: string, port: number):
   });
   const { port: actualPort } = server.address() as AddressInfo;
   return {
+    app,
     url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${actualPort}`,
     stop: () =>
       new Promise<void>((resolve) => {

@@ -8,8 +8,11 @@ export function generateWebhookSecret(): string {
   return PREFIX + randomBytes(24).toString('base64');
 }
 
+/** `whsec_` and standard base64 of at least 16 bytes (22 characters), nothing else. */
+export const WEBHOOK_SECRET_PATTERN = /^whsec_[A-Za-z0-9+/]{22,}={0,2}$/;
+
 export function isWebhookSecret(secret: string): boolean {
-  return secret.startsWith(PREFIX) && Buffer.from(secret.slice(PREFIX.length), 'base64').length >= 16;
+  return WEBHOOK_SECRET_PATTERN.test(secret);
 }
 
 export function signWebhook(secret: string, id: string, timestampSeconds: number, body: string): string {

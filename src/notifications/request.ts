@@ -36,7 +36,8 @@ export const createNotificationSchema = z
         error: 'channels must be an array of channel names',
       })
       .min(1, 'channels must name at least one channel')
-      .refine((list) => new Set(list).size === list.length, 'channels must not repeat a channel'),
+      .refine((list) => new Set(list).size === list.length, 'channels must not repeat a channel')
+      .meta({ uniqueItems: true }),
     routing: z.enum(['all', 'fallback'], { error: 'routing must be "all" or "fallback"' }).default('all'),
     scheduledAt: instant('scheduledAt').optional(),
     expiresAt: instant('expiresAt').optional(),
@@ -50,6 +51,7 @@ export const createNotificationSchema = z
       .optional(),
   })
   .strict()
+  .meta({ oneOf: [{ required: ['content'] }, { required: ['template'] }] })
   .superRefine((req, ctx) => {
     if ((req.content === undefined) === (req.template === undefined)) {
       ctx.addIssue({ code: 'custom', path: ['content'], message: 'give either content (inline text) or template, not both' });
@@ -81,6 +83,7 @@ export const changeNotificationSchema = z
   .object({ scheduledAt: instant('scheduledAt').optional(), content: inlineContent.optional() })
   .strict()
   .refine((c) => c.scheduledAt !== undefined || c.content !== undefined, 'give scheduledAt, content or both')
+  .meta({ minProperties: 1 })
   .refine((c) => !c.scheduledAt || Date.parse(c.scheduledAt) <= Date.now() + MAX_SCHEDULE_AHEAD_MS, {
     path: ['scheduledAt'],
     message: 'scheduledAt must be within 366 days',
@@ -88,6 +91,7 @@ export const changeNotificationSchema = z
 
 const statusList = z
   .string()
+  .meta({ pattern: `^(${STATUSES.join('|')})(,(${STATUSES.join('|')}))*$`, description: 'Comma-separated statuses.' })
   .transform((v) => v.split(',').map((s) => s.trim()))
   .pipe(z.array(z.enum(STATUSES, { error: `status must be one of ${STATUSES.join(', ')}` })));
 
@@ -116,7 +120,8 @@ export const bulkCancelSchema = z
     filter: z
       .object(filterFields)
       .strict()
-      .refine((f) => Object.values(f).some((v) => v !== undefined), 'filter must name at least one criterion'),
+      .refine((f) => Object.values(f).some((v) => v !== undefined), 'filter must name at least one criterion')
+      .meta({ minProperties: 1 }),
     confirm: z.boolean().default(false),
     limit: z.number().int().min(1).max(10_000).default(1000),
   })

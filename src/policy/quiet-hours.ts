@@ -35,7 +35,7 @@ export interface QuietHours {
   end: string;
 }
 
-const CLOCK_TIME = /^(?:[01]\d|2[0-3]):[0-5]\d$/;
+export const CLOCK_TIME = /^(?:[01]\d|2[0-3]):[0-5]\d$/;
 const MINUTE_MS = 60_000;
 const HOUR_MS = 60 * MINUTE_MS;
 const DAY_MS = 24 * HOUR_MS;

@@ -20,6 +20,7 @@ describe('bad input to POST /v1/notifications', () => {
   const cases: Array<[name: string, send: () => ReturnType<typeof post>, status: number, code: string, message: RegExp]> = [
     ['missing Idempotency-Key', () => post({ body: valid }, null), 400, 'idempotency_key_missing', /Idempotency-Key/],
     ['over-long Idempotency-Key', () => post({ body: valid }, 'k'.repeat(300)), 400, 'idempotency_key_invalid', /255/],
+    ['empty Idempotency-Key beside a body key', () => post({ body: { ...valid, idempotencyKey: 'body-key' } }, ' '), 400, 'idempotency_key_invalid', /empty/],
     [
       'malformed scheduledAt',
       () => post({ body: { ...valid, scheduledAt: 'tomorrow at nine' } }),

@@ -35,6 +35,9 @@ describe('Standard Webhooks signature', () => {
     expect(isWebhookSecret(a)).toBe(true);
     expect(a).not.toBe(generateWebhookSecret());
     expect(isWebhookSecret('whsec_c2hvcnQ=')).toBe(false);
+    // Characters outside base64 are refused, not skipped the way Buffer.from(…, 'base64') skips them.
+    expect(isWebhookSecret(`${a}*`)).toBe(false);
+    expect(isWebhookSecret(`whsec_${'A'.repeat(10)}!${'A'.repeat(12)}`)).toBe(false);
     expect(isWebhookSecret('plain-secret')).toBe(false);
   });
 });

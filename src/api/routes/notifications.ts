@@ -1,4 +1,5 @@
 import { Router, type Request } from 'express';
+import { z } from 'zod';
 import { PENDING_STATUSES } from '../../../workflows/definitions';
 import { countNotifications, listNotifications, matchingIds, type Cursor, type NotificationFilter } from '../../db/listing';
 import { cancelNotification, changeNotification } from '../../notifications/control';
@@ -13,10 +14,19 @@ import {
 import { notificationDetail, notificationView } from '../../notifications/view';
 import { keysetCursor } from '../cursor';
 import { apiError } from '../errors';
+import { documented, type Contract } from '../openapi';
+import {
+  bulkCancelAnswerSchema,
+  createdNotificationSchema,
+  notificationDetailSchema,
+  notificationPageSchema,
+  notificationWithLiveSchema,
+} from '../responses';
 import { parse } from '../validation';
 
 function idempotencyKeyOf(req: Request, body: CreateNotificationRequest): string {
   const header = req.get('Idempotency-Key')?.trim();
+  if (header === '') throw apiError(400, 'idempotency_key_invalid', 'Idempotency-Key must not be empty');
   if (header && body.idempotencyKey && header !== body.idempotencyKey) {
     throw apiError(400, 'idempotency_key_mismatch', 'the Idempotency-Key header and body field differ');
   }
@@ -41,18 +51,95 @@ const toFilter = (f: FilterFields): NotificationFilter => ({
 
 const BULK_CONCURRENCY = 8;
 
+const idempotencyHeader = z.object({
+  'Idempotency-Key': z
+    .string()
+    .min(1)
+    .max(255)
+    .optional()
+    .meta({
+      description:
+        'Names this request: a repeat with the same key and body answers the same notification (200, Idempotency-Replay: true). Required here or as `idempotencyKey` in the body (the same value when both).',
+    }),
+});
+const notificationPath = z.object({ id: z.string().meta({ description: 'The notification id (ntf_…).' }) });
+const location = z.string().meta({ description: 'Where the notification can be read.' });
+const notFound = { 404: 'No notification with this id.' };
+
+const CONTRACTS = {
+  create: {
+    summary: 'Schedule a notification',
+    description:
+      'Accepted once per Idempotency-Key (the header, or `idempotencyKey` in the body). Either `content` or `template`; `scheduledAt` within 366 days (now when omitted), `expiresAt` after it.',
+    headers: idempotencyHeader,
+    body: createNotificationSchema,
+    responses: {
+      202: {
+        description: 'Accepted and scheduled.',
+        schema: createdNotificationSchema,
+        headers: z.object({ Location: location }),
+        links: {
+          read: { to: ['get', '/v1/notifications/{id}'], parameters: { id: '$response.body#/id' } },
+          change: { to: ['patch', '/v1/notifications/{id}'], parameters: { id: '$response.body#/id' } },
+          cancel: { to: ['delete', '/v1/notifications/{id}'], parameters: { id: '$response.body#/id' } },
+        },
+      },
+      200: {
+        description: 'A repeat of an accepted request: the same notification.',
+        schema: createdNotificationSchema,
+        headers: z.object({ Location: location, 'Idempotency-Replay': z.literal('true').meta({ description: 'Always `true` on a repeat.' }) }),
+      },
+    },
+    errors: {
+      409: 'The Idempotency-Key was used with a different body.',
+      422: 'A channel not configured on this deployment, or a template that does not exist.',
+    },
+  },
+  list: {
+    summary: 'List notifications, newest first',
+    query: listQuerySchema,
+    responses: { 200: { description: 'One page.', schema: notificationPageSchema } },
+  },
+  read: {
+    summary: 'One notification: its record, transitions, attempts and live status',
+    path: notificationPath,
+    responses: { 200: { description: 'The notification.', schema: notificationWithLiveSchema } },
+    errors: notFound,
+  },
+  cancel: {
+    summary: 'Cancel a pending notification',
+    path: notificationPath,
+    query: z.object({ note: z.string().optional().meta({ description: 'Why; recorded with the cancellation.' }) }),
+    responses: { 200: { description: 'Cancelled, or already ended: the notification now.', schema: notificationDetailSchema } },
+    errors: { ...notFound, 409: 'Too late: sending has begun.' },
+  },
+  change: {
+    summary: 'Reschedule a pending notification or replace its content',
+    path: notificationPath,
+    body: changeNotificationSchema,
+    responses: { 200: { description: 'The notification now.', schema: notificationDetailSchema } },
+    errors: { ...notFound, 409: 'Too late: sending has begun, or it has ended.' },
+  },
+  bulkCancel: {
+    summary: 'Cancel every pending notification that matches a filter',
+    description: 'A dry run (how many match, ten of their ids) unless `confirm: true`.',
+    body: bulkCancelSchema,
+    responses: { 200: { description: 'What matched; with `confirm`, what was cancelled.', schema: bulkCancelAnswerSchema } },
+  },
+} satisfies Record<string, Contract>;
+
 export function notificationRoutes(deps: CreateDeps): Router {
   const router = Router();
 
-  router.post('/', async (req, res) => {
+  router.post('/', documented(CONTRACTS.create, async (req, res) => {
     const body = parse(createNotificationSchema, req.body);
     const { id, replay, replaced, detail: accepted } = await createNotification(deps, body, idempotencyKeyOf(req, body));
     const detail = accepted ?? (await notificationDetail(deps.db, id));
     if (replay) res.set('Idempotency-Replay', 'true');
     res.status(replay ? 200 : 202).location(`/v1/notifications/${id}`).json({ ...detail, replaced });
-  });
+  }));
 
-  router.get('/', async (req, res) => {
+  router.get('/', documented(CONTRACTS.list, async (req, res) => {
     const q = parse(listQuerySchema, req.query, 'query');
     const { rows, next } = await listNotifications(
       deps.db,
@@ -61,26 +148,26 @@ export function notificationRoutes(deps: CreateDeps): Router {
       q.cursor ? (cursor.decode(q.cursor) satisfies Cursor) : undefined,
     );
     res.json({ items: rows.map(notificationView), nextCursor: next ? cursor.encode(next) : null });
-  });
+  }));
 
-  router.get('/:id', async (req, res) => {
+  router.get('/:id', documented(CONTRACTS.read, async (req, res) => {
     const detail = await notificationDetail(deps.db, req.params.id);
     if (!detail) throw apiError(404, 'notification_not_found', `no notification with id ${req.params.id}`);
     // A pending or sending notification also explains itself live: next wake-up, why deferred, targets so far.
     const live = ['SCHEDULED', 'DEFERRED', 'SENDING'].includes(detail.status) ? await deps.temporal.status(detail.id) : undefined;
     const temporalUiUrl = deps.temporal.uiLink(detail.id);
     res.json({ ...detail, ...(live ? { live } : {}), ...(temporalUiUrl ? { temporalUiUrl } : {}) });
-  });
+  }));
 
-  router.delete('/:id', async (req, res) => {
+  router.delete('/:id', documented(CONTRACTS.cancel, async (req, res) => {
     await cancelNotification(deps, req.params.id, typeof req.query.note === 'string' ? req.query.note : undefined);
     res.json(await notificationDetail(deps.db, req.params.id));
-  });
+  }));
 
-  router.patch('/:id', async (req, res) => {
+  router.patch('/:id', documented(CONTRACTS.change, async (req, res) => {
     await changeNotification(deps, req.params.id, parse(changeNotificationSchema, req.body));
     res.json(await notificationDetail(deps.db, req.params.id));
-  });
+  }));
 
   return router;
 }
@@ -88,7 +175,7 @@ export function notificationRoutes(deps: CreateDeps): Router {
 /** POST /v1/notifications:bulkCancel — a dry run unless `confirm: true`. */
 export function bulkCancelRoute(deps: CreateDeps): Router {
   const router = Router();
-  router.post('/', async (req, res) => {
+  router.post('/', documented(CONTRACTS.bulkCancel, async (req, res) => {
     const body = parse(bulkCancelSchema, req.body);
     const filter: NotificationFilter = { ...toFilter(body.filter), statuses: [...PENDING_STATUSES] };
     const matched = await countNotifications(deps.db, filter);
@@ -121,6 +208,6 @@ export function bulkCancelRoute(deps: CreateDeps): Router {
       remaining: Math.max(0, matched - ids.length),
       sampleIds: results.cancelled.slice(0, 10),
     });
-  });
+  }));
   return router;
 }

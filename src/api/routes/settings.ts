@@ -16,6 +16,8 @@ import type { Logger } from '../../logger';
 import type { TemporalGateway } from '../../temporal/gateway';
 import { recheckDeferred } from '../../notifications/recheck';
 import { audited } from '../audit';
+import { documented, type Contract } from '../openapi';
+import { auditPageSchema, categorySettingsSchema, deliverySwitchSchema, typeSettingsSchema } from '../responses';
 import { identifier, parse } from '../validation';
 
 const windowMinutes = z.number().int().min(0).max(7 * 24 * 60).nullable();
@@ -27,7 +29,8 @@ const typeSchema = z
 const typeChangeSchema = z
   .object({ activeWindowMinutes: windowMinutes.optional(), replaceWindowMinutes: windowMinutes.optional(), deliveryEnabled: z.boolean().optional() })
   .strict()
-  .refine((change) => Object.keys(change).length > 0, 'give at least one of activeWindowMinutes, replaceWindowMinutes, deliveryEnabled');
+  .refine((change) => Object.keys(change).length > 0, 'give at least one of activeWindowMinutes, replaceWindowMinutes, deliveryEnabled')
+  .meta({ minProperties: 1 });
 /** What applies to a type or category nobody configured (`updatedAt: null` says so). */
 const typeDefaults = (type: string) => ({ type, activeWindowMinutes: null, replaceWindowMinutes: null, deliveryEnabled: true, updatedAt: null });
 const categoryDefaults = (category: string) => ({ category, quietHours: 'defer' as const, updatedAt: null });
@@ -40,6 +43,43 @@ const auditQuery = z
     subject: z.string().min(1).max(300).optional(),
   })
   .strict();
+
+const typePath = z.object({ type: identifier('type', 100) });
+const categoryPath = z.object({ category: identifier('category', 100) });
+const typeAnswer = { 200: { description: "The type's settings.", schema: typeSettingsSchema } };
+const categoryAnswer = { 200: { description: "The category's settings.", schema: categorySettingsSchema } };
+const switchAnswer = { 200: { description: 'Whether notifications are sent.', schema: deliverySwitchSchema } };
+
+const CONTRACTS = {
+  types: { summary: 'Every configured notification type', responses: { 200: { description: 'The types.', schema: z.object({ items: z.array(typeSettingsSchema) }) } } },
+  type: { summary: "A type's settings (the defaults when not configured)", path: typePath, responses: typeAnswer },
+  putType: {
+    summary: "Replace a type's settings",
+    description: 'The whole document: a field left out is reset to its default. Use PATCH to change one field. Recorded in the audit log.',
+    path: typePath,
+    body: typeSchema,
+    responses: typeAnswer,
+  },
+  patchType: { summary: "Change some of a type's settings; the others are kept", path: typePath, body: typeChangeSchema, responses: typeAnswer },
+  categories: {
+    summary: 'Every configured category',
+    responses: { 200: { description: 'The categories.', schema: z.object({ items: z.array(categorySettingsSchema) }) } },
+  },
+  category: { summary: "A category's settings (the defaults when not configured)", path: categoryPath, responses: categoryAnswer },
+  putCategory: { summary: 'What quiet hours do to a category: defer, drop or bypass', path: categoryPath, body: categorySchema, responses: categoryAnswer },
+  delivery: { summary: 'The global delivery switch', responses: switchAnswer },
+  putDelivery: {
+    summary: 'Turn all delivery off or on',
+    description: 'Off holds every due notification (DEFERRED, delivery_off) and drops none; on re-checks them at once.',
+    body: switchSchema,
+    responses: switchAnswer,
+  },
+  audit: {
+    summary: 'Who changed which setting, newest first',
+    query: auditQuery,
+    responses: { 200: { description: 'One page.', schema: auditPageSchema } },
+  },
+} satisfies Record<string, Contract>;
 
 export interface SettingsDeps {
   db: Database;
@@ -60,52 +100,52 @@ export function settingsRoutes(deps: SettingsDeps): Router {
     return saved;
   }
 
-  router.get('/types', async (_req, res) => {
+  router.get('/types', documented(CONTRACTS.types, async (_req, res) => {
     res.json({ items: await listTypeSettings(deps.db) });
-  });
-  router.get('/types/:type', async (req, res) => {
+  }));
+  router.get('/types/:type', documented(CONTRACTS.type, async (req, res) => {
     const type = typeParam(req.params.type);
     res.json((await findTypeSettings(deps.db, type)) ?? typeDefaults(type));
-  });
-  router.put('/types/:type', async (req, res) => {
+  }));
+  router.put('/types/:type', documented(CONTRACTS.putType, async (req, res) => {
     res.json(await saveType(res, 'type.put', typeParam(req.params.type), parse(typeSchema, req.body)));
-  });
-  router.patch('/types/:type', async (req, res) => {
+  }));
+  router.patch('/types/:type', documented(CONTRACTS.patchType, async (req, res) => {
     res.json(await saveType(res, 'type.patch', typeParam(req.params.type), parse(typeChangeSchema, req.body)));
-  });
+  }));
 
-  router.get('/categories', async (_req, res) => {
+  router.get('/categories', documented(CONTRACTS.categories, async (_req, res) => {
     res.json({ items: await listCategorySettings(deps.db) });
-  });
-  router.get('/categories/:category', async (req, res) => {
+  }));
+  router.get('/categories/:category', documented(CONTRACTS.category, async (req, res) => {
     const category = categoryParam(req.params.category);
     res.json((await findCategorySettings(deps.db, category)) ?? categoryDefaults(category));
-  });
-  router.put('/categories/:category', async (req, res) => {
+  }));
+  router.put('/categories/:category', documented(CONTRACTS.putCategory, async (req, res) => {
     const category = categoryParam(req.params.category);
     const { quietHours } = parse(categorySchema, req.body);
     res.json(await audited(deps.db, res, { action: 'category.put', subject: category, change: { quietHours } }, (tx) => saveCategorySettings(tx, category, quietHours)));
-  });
+  }));
 
-  router.get('/delivery', async (_req, res) => {
+  router.get('/delivery', documented(CONTRACTS.delivery, async (_req, res) => {
     res.json({ enabled: await deliveryEnabled(deps.db) });
-  });
+  }));
 
   /** The global switch: off holds every due notification (DEFERRED, delivery_off), never drops one. */
-  router.put('/delivery', async (req, res) => {
+  router.put('/delivery', documented(CONTRACTS.putDelivery, async (req, res) => {
     const { enabled } = parse(switchSchema, req.body);
     await audited(deps.db, res, { action: 'delivery.switch', subject: 'delivery', change: { enabled } }, (tx) => setDeliveryEnabled(tx, enabled));
     if (enabled) await recheckDeferred(deps, {}, 'delivery_off');
     res.json({ enabled });
-  });
+  }));
 
   /** Who changed which setting, newest first; `cursor` is the `nextCursor` of the previous page. */
-  router.get('/audit', async (req, res) => {
+  router.get('/audit', documented(CONTRACTS.audit, async (req, res) => {
     const { limit, cursor, subject } = parse(auditQuery, req.query, 'query');
     const items = await listAudit(deps.db, { limit: limit + 1, before: cursor, subject });
     const page = items.slice(0, limit);
     res.json({ items: page, nextCursor: items.length > limit ? String(page[page.length - 1].id) : null });
-  });
+  }));
 
   return router;
 }

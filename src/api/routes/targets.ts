@@ -1,12 +1,14 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import type { Channel } from '../../../workflows/definitions';
-import { generateWebhookSecret, isWebhookSecret } from '../../channels/signature';
+import { generateWebhookSecret, isWebhookSecret, WEBHOOK_SECRET_PATTERN } from '../../channels/signature';
 import { targetHint } from '../../channels/types';
 import { isAllowedPushEndpoint } from '../../channels/webpush';
 import type { Database } from '../../db';
 import { deleteTarget, releaseFromOtherUsers, upsertTarget, userTargets, type TargetRegistration, type TargetRow } from '../../db/targets';
 import { apiError } from '../errors';
+import { documented, type Contract } from '../openapi';
+import { registeredTargetSchema, targetListSchema } from '../responses';
 import { identifier, parse } from '../validation';
 
 export interface TargetRouteDeps {
@@ -70,7 +72,11 @@ const KINDS = [
     schema: z
       .object({
         url: z.url({ protocol: /^https?$/, error: 'url must be an absolute http(s) URL' }).max(2048, 'url must be at most 2048 characters'),
-        secret: z.string().refine(isWebhookSecret, 'secret must be "whsec_" followed by at least 16 base64-encoded bytes').optional(),
+        secret: z
+          .string()
+          .refine(isWebhookSecret, 'secret must be "whsec_" followed by at least 16 base64-encoded bytes')
+          .meta({ pattern: WEBHOOK_SECRET_PATTERN.source })
+          .optional(),
         label,
       })
       .strict(),
@@ -114,12 +120,50 @@ function targetView(row: TargetRow, withSecret = false) {
 
 const userIdParam = identifier('user id');
 
+const userPath = z.object({ userId: userIdParam });
+
+const registerContract = (k: TargetKind<z.ZodType>): Contract => ({
+  summary: `Register a ${k.channel} target (${k.path}) for a user`,
+  description: k.exclusive
+    ? 'Device-bound: registering it for this user takes it from any other user. Registering it again updates it.'
+    : 'Registering the same address again updates it.',
+  path: userPath,
+  body: k.schema,
+  responses: {
+    201: {
+      description: 'Registered.',
+      schema: registeredTargetSchema,
+      links: {
+        remove: { to: ['delete', `/v1/users/{userId}/${k.path}/{target}`], parameters: { userId: '$request.path.userId', target: '$response.body#/id' } },
+        list: { to: ['get', '/v1/users/{userId}/targets'], parameters: { userId: '$request.path.userId' } },
+      },
+    },
+    200: { description: 'Already registered: updated.', schema: registeredTargetSchema },
+  },
+  ...(k.channel === 'webpush' ? { errors: { 422: 'The endpoint is not a known Web Push service.' } } : {}),
+});
+
+const deleteContract = (k: TargetKind<z.ZodType>): Contract => ({
+  summary: `Remove a ${k.channel} target (${k.path}) of a user`,
+  path: userPath.extend({ target: z.string().meta({ description: 'The target id, or its address (token, endpoint, URL, chat id).' }) }),
+  responses: { 204: { description: 'Removed.' } },
+  errors: { 404: 'The user has no such target.' },
+});
+
+const CONTRACTS = {
+  list: {
+    summary: "Every target of a user, disabled ones with the reason",
+    path: userPath,
+    responses: { 200: { description: 'The targets, oldest first.', schema: targetListSchema } },
+  },
+} satisfies Record<string, Contract>;
+
 export function targetRoutes(deps: TargetRouteDeps): Router {
   const router = Router();
   const { db } = deps;
 
   for (const k of KINDS) {
-    router.post(`/:userId/${k.path}`, async (req, res) => {
+    router.post(`/:userId/${k.path}`, documented(registerContract(k), async (req, res) => {
       const userId = parse(userIdParam, req.params.userId, 'user id');
       const reg = (k.registration as (b: unknown, d: TargetRouteDeps) => Omit<TargetRegistration, 'userId' | 'channel'>)(
         parse(k.schema, req.body),
@@ -130,22 +174,22 @@ export function targetRoutes(deps: TargetRouteDeps): Router {
         return upsertTarget(tx, { userId, channel: k.channel, ...reg });
       });
       res.status(created ? 201 : 200).json(targetView(row, true));
-    });
+    }));
 
-    router.delete(`/:userId/${k.path}/:target`, async (req, res) => {
+    router.delete(`/:userId/${k.path}/:target`, documented(deleteContract(k), async (req, res) => {
       const userId = parse(userIdParam, req.params.userId, 'user id');
       if (!(await deleteTarget(db, userId, k.channel, req.params.target))) {
         throw apiError(404, 'target_not_found', `user ${userId} has no ${k.path} entry ${targetHint(req.params.target)}`);
       }
       res.status(204).end();
-    });
+    }));
   }
 
   /** Every target of the user, disabled ones included with the reason: the first stop for "why no push?". */
-  router.get('/:userId/targets', async (req, res) => {
+  router.get('/:userId/targets', documented(CONTRACTS.list, async (req, res) => {
     const userId = parse(userIdParam, req.params.userId, 'user id');
     res.json({ items: (await userTargets(db, userId)).map((r) => targetView(r)) });
-  });
+  }));
 
   return router;
 }

@@ -2,18 +2,26 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { Database } from '../../db';
 import { findPreferences, recordActivity, savePreferences } from '../../db/recipients';
-import { isValidClockTime, isValidTimeZone } from '../../policy/quiet-hours';
+import { CLOCK_TIME, isValidClockTime, isValidTimeZone } from '../../policy/quiet-hours';
 import type { Logger } from '../../logger';
 import type { TemporalGateway } from '../../temporal/gateway';
 import { recheckDeferred } from '../../notifications/recheck';
+import { documented, type Contract } from '../openapi';
+import { activityAnswerSchema, preferencesSchema as preferencesAnswer } from '../responses';
 import { identifier, instant, locale, parse } from '../validation';
 
 const userIdParam = identifier('user id');
 
-const clockTime = z.string().refine(isValidClockTime, 'must be a 24-hour time HH:MM, e.g. 22:00');
+const clockTime = z.string().refine(isValidClockTime, 'must be a 24-hour time HH:MM, e.g. 22:00').meta({ pattern: CLOCK_TIME.source });
 const preferencesSchema = z
   .object({
-    timeZone: z.string().refine(isValidTimeZone, 'timeZone must be an IANA time zone, e.g. Europe/Berlin').nullable().default(null),
+    timeZone: z
+      .string()
+      .refine(isValidTimeZone, 'timeZone must be an IANA time zone, e.g. Europe/Berlin')
+      // The canonical zone names this runtime knows; links such as US/Eastern are accepted too.
+      .meta({ enum: Intl.supportedValuesOf('timeZone') })
+      .nullable()
+      .default(null),
     quietHours: z.object({ start: clockTime, end: clockTime }).strict().nullable().default(null),
     optedOutCategories: z.array(identifier('category', 100)).max(100).default([]),
     locale: locale('locale')
@@ -23,6 +31,31 @@ const preferencesSchema = z
   .strict();
 
 const activitySchema = z.object({ at: instant('at').optional() }).strict();
+
+const userPath = z.object({ userId: userIdParam });
+
+const CONTRACTS = {
+  preferences: {
+    summary: "A recipient's preferences (the defaults when none were saved)",
+    path: userPath,
+    responses: { 200: { description: 'The preferences that apply.', schema: preferencesAnswer } },
+  },
+  savePreferences: {
+    summary: "Replace a recipient's preferences",
+    description: 'The whole document: a field left out is cleared. Deferred notifications of the user are re-checked at once.',
+    path: userPath,
+    body: preferencesSchema,
+    responses: { 200: { description: 'The saved preferences.', schema: preferencesAnswer } },
+  },
+  activity: {
+    summary: 'Report that the user was active (now, or at `at`)',
+    description: 'A notification of a type with an active window is not sent while the user was active within it.',
+    path: userPath,
+    body: activitySchema,
+    bodyOptional: true,
+    responses: { 200: { description: 'The latest activity recorded.', schema: activityAnswerSchema } },
+  },
+} satisfies Record<string, Contract>;
 
 export interface UserRouteDeps {
   db: Database;
@@ -44,27 +77,27 @@ export function userRoutes(deps: UserRouteDeps): Router {
   });
 
   /** What the recipient asked for; a recipient with none reads as the defaults that apply (no quiet hours, no opt-outs). */
-  router.get('/:userId/preferences', async (req, res) => {
+  router.get('/:userId/preferences', documented(CONTRACTS.preferences, async (req, res) => {
     const userId = parse(userIdParam, req.params.userId, 'user id');
     res.json(preferencesView(userId, await findPreferences(db, userId)));
-  });
+  }));
 
   /** Replaces the recipient's preferences as a whole (PUT semantics: omitted fields are cleared). */
-  router.put('/:userId/preferences', async (req, res) => {
+  router.put('/:userId/preferences', documented(CONTRACTS.savePreferences, async (req, res) => {
     const userId = parse(userIdParam, req.params.userId, 'user id');
     const body = parse(preferencesSchema, req.body);
     const saved = await savePreferences(db, userId, body);
     await recheckDeferred(deps, { userId });
     res.json(preferencesView(userId, saved));
-  });
+  }));
 
   /** Reports that the user was active in the app (now, or at `at`). */
-  router.post('/:userId/activity', async (req, res) => {
+  router.post('/:userId/activity', documented(CONTRACTS.activity, async (req, res) => {
     const userId = parse(userIdParam, req.params.userId, 'user id');
     const body = parse(activitySchema, req.body ?? {});
     const lastActiveAt = await recordActivity(db, userId, body.at ? new Date(body.at) : new Date());
     res.json({ userId, lastActiveAt });
-  });
+  }));
 
   return router;
 }
