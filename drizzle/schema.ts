@@ -203,3 +203,27 @@ export const auditLog = pgTable(
   },
   (t) => [index('audit_log_subject_idx').on(t.subject, t.id)],
 );
+
+export type ApiKeyScope = 'client' | 'admin';
+
+/**
+ * API keys made through the API (`API_KEYS` from the environment are the bootstrap admin keys). Only
+ * the SHA-256 of a key is kept, and its first characters to recognise it by; revoked keys stay, so
+ * the audit log's actors keep a name.
+ */
+export const apiKeys = pgTable(
+  'api_keys',
+  {
+    /** `key:` + the first 12 hex digits of the key's SHA-256, the id logs and audit records use. */
+    id: text('id').primaryKey(),
+    digest: text('digest').notNull(),
+    /** The key's first characters, shown in listings so a person can tell keys apart. */
+    prefix: text('prefix').notNull(),
+    scope: text('scope').$type<ApiKeyScope>().notNull(),
+    name: text('name').notNull(),
+    createdBy: text('created_by').notNull(),
+    createdAt: instant('created_at').notNull().defaultNow(),
+    revokedAt: instant('revoked_at'),
+  },
+  (t) => [uniqueIndex('api_keys_digest_idx').on(t.digest)],
+);

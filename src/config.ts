@@ -3,6 +3,7 @@ import ms from 'ms';
 import { z } from 'zod';
 import { CHANNELS, type Channel } from '../workflows/definitions';
 import { LOCALE_PATTERN } from './api/validation';
+import { parseNetworks, type OutboundPolicy } from './net/outbound';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -101,6 +102,20 @@ const envSchema = z.object({
   WORKER_STICKY_QUEUE_TIMEOUT: duration('5m', { positive: true }),
   WORKER_WORKFLOW_WATCHDOG: z.stringbool().default(false),
   WEBHOOK_TIMEOUT: duration('10s'),
+  // Unset: loopback allowed only in development (the embedded default); http allowed outside production.
+  OUTBOUND_ALLOWED_NETWORKS: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined) return undefined;
+      try {
+        return parseNetworks(v.split(',').map((s) => s.trim()).filter(Boolean));
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    }),
+  OUTBOUND_ALLOW_HTTP: z.stringbool().optional(),
   DEFAULT_LOCALE: z.string().regex(LOCALE_PATTERN, 'expected a locale such as en or en-US').default('en'),
   FCM_SERVICE_ACCOUNT_FILE: z.string().optional(),
   FCM_SERVICE_ACCOUNT_JSON: z.string().optional(),
@@ -191,6 +206,8 @@ export interface Config {
   /** Delivery reports to the product's platform; off unless both are set. */
   reports: { url?: string; apiKey?: string };
   defaultLocale: string;
+  /** Where user-supplied URLs (webhooks, Web Push endpoints) may lead. */
+  outbound: OutboundPolicy;
   channels: {
     webhook: { timeoutMs: number };
     fcm?: { serviceAccountFile?: string; serviceAccountJson?: string };
@@ -298,6 +315,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       throttle: { burst: e.THROTTLE_BURST, perHour: e.THROTTLE_PER_HOUR },
     },
     defaultLocale: e.DEFAULT_LOCALE,
+    outbound: {
+      allowHttp: e.OUTBOUND_ALLOW_HTTP ?? e.NODE_ENV !== 'production',
+      allowedNetworks: e.OUTBOUND_ALLOWED_NETWORKS ?? (e.NODE_ENV === 'development' ? parseNetworks(['127.0.0.0/8', '::1/128']) : []),
+    },
     reports: { url: e.REPORT_URL, apiKey: e.REPORT_API_KEY },
     channels: {
       webhook: { timeoutMs: e.WEBHOOK_TIMEOUT },

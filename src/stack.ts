@@ -1,3 +1,4 @@
+import type { Resolve } from './net/outbound';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { startApiServer, type ApiServer } from './api/server';
@@ -23,6 +24,8 @@ export interface StackOptions {
   run: { api: boolean; worker: boolean };
   workflowBundle?: WorkerOptions['workflowBundle'];
   adapters?: Partial<Record<Channel, ChannelAdapter>>;
+  /** DNS for the outbound address checks of API and worker; the system's unless a test plays DNS tricks. */
+  resolve?: Resolve;
 }
 
 export interface Stack {
@@ -41,7 +44,7 @@ export interface Stack {
  * Wires database, Temporal, worker and API together. The embedded default runs all of it in one
  * process; production runs the API and the worker as separate processes of the same code.
  */
-export async function startStack({ config, log, temporalAddress, run, workflowBundle, adapters }: StackOptions): Promise<Stack> {
+export async function startStack({ config, log, temporalAddress, run, workflowBundle, adapters, resolve }: StackOptions): Promise<Stack> {
   installTemporalRuntime(log, { metricsAddress: config.metrics.temporalSdkAddress });
   const metrics = createMetrics();
   const database = await openDatabase(
@@ -63,7 +66,7 @@ export async function startStack({ config, log, temporalAddress, run, workflowBu
   let workerDone: Promise<void> | undefined;
   if (run.worker) {
     workerConnection = await NativeConnection.connect({ address: temporalAddress });
-    worker = await createWorker({ config, db: database.db, log, connection: workerConnection, temporal, reporter, metrics, workflowBundle, adapters });
+    worker = await createWorker({ config, db: database.db, log, connection: workerConnection, temporal, reporter, metrics, workflowBundle, adapters, resolve });
     workerDone = worker.run();
     log.info({ taskQueue: config.temporal.taskQueue }, 'worker polling');
   }
@@ -80,6 +83,8 @@ export async function startStack({ config, log, temporalAddress, run, workflowBu
           renderer: createRenderer(database.db, config.defaultLocale),
           vapidPublicKey: vapidKeys(config)?.publicKey,
           webPushAllowedHosts: config.channels.webpush.allowedHosts,
+          outbound: config.outbound,
+          resolve,
         },
         config.api.host,
         config.api.port,

@@ -1,3 +1,4 @@
+import type { Resolve } from './net/outbound';
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import { buildAdapters } from './channels';
@@ -25,6 +26,8 @@ export interface WorkerDeps {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Replace single channel adapters (tests fake the FCM transport this way). */
   adapters?: Partial<Record<Channel, ChannelAdapter>>;
+  /** DNS for the outbound address checks (tests play DNS tricks with it); the system's by default. */
+  resolve?: Resolve;
 }
 
 /** What the activities are built from: the running process's parts and its configuration (tests build single activities the same way). */
@@ -36,21 +39,22 @@ export function activityDeps({
   reporter,
   metrics,
   adapters,
-}: Pick<WorkerDeps, 'config' | 'db' | 'log' | 'temporal' | 'reporter' | 'metrics' | 'adapters'>): ActivityDeps {
+  resolve,
+}: Pick<WorkerDeps, 'config' | 'db' | 'log' | 'temporal' | 'reporter' | 'metrics' | 'adapters' | 'resolve'>): ActivityDeps {
   return {
     db,
     log,
     temporal,
     reporter,
     metrics,
-    adapters: { ...buildAdapters(config, log), ...adapters },
+    adapters: { ...buildAdapters(config, log, resolve), ...adapters },
     retry: config.channels.retry,
     policy: config.policy,
     renderer: createRenderer(db, config.defaultLocale),
   };
 }
 
-export async function createWorker({ config, db, log, connection, temporal, reporter, metrics, workflowBundle, adapters }: WorkerDeps): Promise<Worker> {
+export async function createWorker({ config, db, log, connection, temporal, reporter, metrics, workflowBundle, adapters, resolve }: WorkerDeps): Promise<Worker> {
   // Read by our patch of the SDK (patches/) in the workflow threads, which copy this environment
   // when Worker.create starts them.
   process.env.HERALD_WORKFLOW_STACK_TRACES = config.temporal.worker.workflowStackTraces ? 'on' : 'off';
@@ -60,7 +64,7 @@ export async function createWorker({ config, db, log, connection, temporal, repo
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     ...(workflowBundle ? { workflowBundle } : { workflowsPath: WORKFLOWS_PATH, bundlerOptions: WORKFLOW_BUNDLER_OPTIONS }),
-    activities: createActivities(activityDeps({ config, db, log, temporal, reporter, metrics, adapters })),
+    activities: createActivities(activityDeps({ config, db, log, temporal, reporter, metrics, adapters, resolve })),
     shutdownGraceTime: config.temporal.shutdownGraceMs,
     maxCachedWorkflows: config.temporal.worker.maxCachedWorkflows,
     stickyQueueScheduleToStartTimeout: config.temporal.worker.stickyQueueTimeoutMs,

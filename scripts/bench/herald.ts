@@ -61,7 +61,7 @@ export interface HeraldSystem extends BenchSystem {
 
 /** Herald's own settings: none may leak in from the caller's shell, so Herald runs on its defaults. */
 const HERALD_SETTING =
-  /^(NODE_ENV|LOG_LEVEL|HOST|PORT|DATA_DIR|DATABASE_.*|API_KEYS|TEMPORAL_.*|WORKFLOW_BUNDLE_PATH|WORKER_.*|WEBHOOK_TIMEOUT|DEFAULT_LOCALE|FCM_.*|VAPID_.*|WEB_PUSH_.*|TELEGRAM_.*|ACTIVE_WINDOW_MINUTES|DELIVERY_OFF_RECHECK|THROTTLE_.*|RETRY_.*|REPORT_.*)$/;
+  /^(NODE_ENV|LOG_LEVEL|HOST|PORT|DATA_DIR|DATABASE_.*|API_KEYS|TEMPORAL_.*|WORKFLOW_BUNDLE_PATH|WORKER_.*|WEBHOOK_TIMEOUT|OUTBOUND_.*|DEFAULT_LOCALE|FCM_.*|VAPID_.*|WEB_PUSH_.*|TELEGRAM_.*|ACTIVE_WINDOW_MINUTES|DELIVERY_OFF_RECHECK|THROTTLE_.*|RETRY_.*|REPORT_.*)$/;
 
 function settingOf(assignment: string): [string, string] {
   const match = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(assignment);

@@ -8,7 +8,9 @@ import type { DeliveryReporter } from '../reports';
 import type { TemporalGateway } from '../temporal/gateway';
 import type { Renderer } from '../notifications/templates';
 import type { Channel } from '../../workflows/definitions';
-import { requireApiKey } from './auth';
+import type { OutboundPolicy, Resolve } from '../net/outbound';
+import { authenticator } from './auth';
+import { apiKeyRoutes } from './routes/api-keys';
 import { rejectUnstorableText } from './text';
 import { apiError, errorHandler, notFound } from './errors';
 import { bulkDeadLetterRoute, deadLetterActionRoutes, dlqRoutes } from './routes/dlq';
@@ -27,12 +29,16 @@ export interface ApiDeps {
   reporter: DeliveryReporter;
   temporal: TemporalGateway;
   log: Logger;
+  /** `API_KEYS`: the admin keys the deployment starts with; none: the API is open (the embedded default). */
   apiKeys: string[];
   channels: Channel[];
   renderer: Renderer;
   /** Handed to browsers so they can subscribe to Web Push; undefined when Web Push is off. */
   vapidPublicKey?: string;
   webPushAllowedHosts: string[];
+  /** Where registered URLs may lead (SSRF guard), and the DNS it checks names with. */
+  outbound: OutboundPolicy;
+  resolve?: Resolve;
 }
 
 /** A body that is not JSON gets a clear 415 instead of being read as "missing". */
@@ -61,6 +67,7 @@ const CONTRACTS = {
   openapi: { summary: 'This document', responses: { 200: { description: 'OpenAPI 3.1.', schema: z.record(z.string(), z.unknown()) } } },
   docs: { summary: 'An interactive reference of this API', responses: { 200: { description: 'The page.', schema: z.string(), contentType: 'text/html' } } },
   vapidKey: {
+    scope: 'client',
     summary: 'The VAPID public key browsers subscribe to Web Push with',
     responses: { 200: { description: 'The key (base64url).', schema: z.object({ publicKey: z.string() }) } },
     errors: { 404: 'Web Push is not configured on this deployment.' },
@@ -119,7 +126,8 @@ export function createApp(deps: ApiDeps) {
   app.use('/docs', express.static(swaggerUiPath(), { index: false }));
 
   const v1 = express.Router();
-  if (deps.apiKeys.length > 0) v1.use(requireApiKey(deps.apiKeys));
+  const auth = authenticator({ bootstrapKeys: deps.apiKeys, db: deps.db });
+  v1.use(auth.handler);
   v1.use(requireJsonBody, express.json({ limit: '256kb' }), rejectUnstorableText);
   // `:bulkCancel` is a custom method (AIP-136 style); the backslash keeps the colon literal.
   v1.use('/notifications\\:bulkCancel', bulkCancelRoute(deps));
@@ -129,6 +137,7 @@ export function createApp(deps: ApiDeps) {
   v1.use('/dlq', dlqRoutes(deps));
   v1.use('/users', userRoutes(deps), targetRoutes(deps));
   v1.use('/templates', templateRoutes(deps));
+  v1.use('/api-keys', apiKeyRoutes({ db: deps.db, auth }));
   v1.get(
     '/web-push/vapid-public-key',
     documented(CONTRACTS.vapidKey, (_req, res) => {

@@ -1,6 +1,7 @@
 import type { Express, RequestHandler } from 'express';
 import { z } from 'zod';
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject, type ZodOpenApiResponsesObject } from 'zod-openapi';
+import { requireScope, type Scope } from './auth';
 import { apiError } from './errors';
 
 /**
@@ -9,6 +10,8 @@ import { apiError } from './errors';
  * route that does not exist, and a test fails on any route that carries no contract.
  */
 export interface Contract {
+  /** Who may call it (every /v1 route says): `client` keys, or `admin` keys only. Unset: public, like /healthz. */
+  scope?: Scope;
   summary: string;
   description?: string;
   /** Path parameters, by the names the route uses. */
@@ -50,9 +53,16 @@ const CONTRACT = Symbol('contract');
 type Handler = RequestHandler<Record<string, string>>;
 type Documented = Handler & { [CONTRACT]?: Contract };
 
-/** The handler, carrying its contract for the OpenAPI document. */
+/** The handler, refusing callers without the contract's scope, and carrying its contract for the OpenAPI document. */
 export function documented(contract: Contract, handler: Handler): Handler {
-  return Object.assign(handler, { [CONTRACT]: contract });
+  const { scope } = contract;
+  const guarded: Handler = scope
+    ? (req, res, next) => {
+        requireScope(res, scope);
+        return handler(req, res, next);
+      }
+    : handler;
+  return Object.assign(guarded, { [CONTRACT]: contract });
 }
 
 export interface RouteInfo {
@@ -99,6 +109,7 @@ function commonErrors(path: string, contract: Contract, authenticated: boolean):
   if (contract.path || contract.query || contract.headers || contract.body) errors[400] = 'The request is not valid: `details` names each field.';
   if (path.startsWith('/v1/')) {
     if (authenticated) errors[401] = 'No API key, or not a valid one.';
+    if (authenticated && contract.scope === 'admin') errors[403] = 'The API key has the client scope; this route needs an admin key.';
     errors[415] = 'A request body that is not JSON.';
     errors[503] = 'A dependency (PostgreSQL or Temporal) is unavailable; retry later.';
   }
@@ -137,7 +148,7 @@ function operationOf(route: RouteInfo & { contract: Contract }, authenticated: b
     ...(contract.description ? { description: contract.description } : {}),
     tags: [route.path.startsWith('/v1/') ? tag : 'service'],
     operationId: operationIdOf(route.method, route.path),
-    ...(route.path.startsWith('/v1/') || !authenticated ? {} : { security: [] }),
+    ...(authenticated ? { security: contract.scope ? [{ apiKey: [contract.scope] }, { bearer: [contract.scope] }] : [] } : {}),
     requestParams: {
       ...(contract.path ? { path: contract.path } : {}),
       ...(contract.query ? { query: contract.query } : {}),

@@ -213,3 +213,19 @@ export const auditPageSchema = page(
 
 export const healthSchema = z.object({ status: z.literal('ok') });
 export const readinessSchema = z.object({ status: z.enum(['ready', 'not_ready']), temporal: z.boolean(), database: z.boolean() });
+
+export const apiKeySchema = z
+  .object({
+    id: z.string(),
+    prefix: z.string().meta({ description: 'The first characters of the key, to tell keys apart.' }),
+    scope: z.enum(['client', 'admin']),
+    name: z.string(),
+    createdBy: z.string(),
+    createdAt: instant,
+    revokedAt: instant.nullable(),
+  })
+  .meta({ id: 'ApiKey' });
+
+export const createdApiKeySchema = apiKeySchema
+  .extend({ key: z.string().meta({ description: 'The key: shown in this answer only, never again.' }) })
+  .meta({ id: 'CreatedApiKey' });

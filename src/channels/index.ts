@@ -7,6 +7,7 @@ import type { ChannelAdapter } from './types';
 import { loadOrCreateVapidKeys } from './vapid';
 import { createWebhookAdapter } from './webhook';
 import { createWebPushAdapter } from './webpush';
+import type { Resolve } from '../net/outbound';
 
 export type Adapters = Partial<Record<Channel, ChannelAdapter>>;
 
@@ -32,14 +33,15 @@ export function configuredChannels(config: Config): Channel[] {
 }
 
 /** The adapters a worker runs with; a channel without credentials is simply absent. */
-export function buildAdapters(config: Config, log: Logger): Adapters {
-  const adapters: Adapters = { webhook: createWebhookAdapter(config.channels.webhook) };
+export function buildAdapters(config: Config, log: Logger, resolve?: Resolve): Adapters {
+  const { outbound } = config;
+  const adapters: Adapters = { webhook: createWebhookAdapter({ ...config.channels.webhook, outbound, resolve }) };
   const messaging = config.channels.fcm && fcmMessagingFromCredentials(config.channels.fcm);
   if (messaging) adapters.fcm = createFcmAdapter(messaging, { rateLimitDelayMs: config.channels.fcmRateLimitDelayMs });
   const vapid = vapidKeys(config);
   if (vapid) {
     const { subject, allowedHosts, ttlSeconds, timeoutMs } = config.channels.webpush;
-    adapters.webpush = createWebPushAdapter({ vapid: { ...vapid, subject }, allowedHosts, ttlSeconds, timeoutMs });
+    adapters.webpush = createWebPushAdapter({ vapid: { ...vapid, subject }, allowedHosts, ttlSeconds, timeoutMs, outbound, resolve });
   }
   if (config.channels.telegram) adapters.telegram = createTelegramAdapter(config.channels.telegram);
   log.info({ channels: Object.keys(adapters) }, 'channels configured');

@@ -1,18 +1,34 @@
+import { Agent, fetch, type Response } from 'undici';
+import { guardedLookup, OutboundRefused, urlRefusal, type OutboundPolicy, type Resolve } from '../net/outbound';
 import { ChannelError, parseRetryAfter, type ChannelAdapter, type SendRequest } from './types';
 import { signWebhook } from './signature';
 
 export interface WebhookOptions {
   timeoutMs: number;
+  outbound: OutboundPolicy;
+  /** DNS for the outbound check; tests pass their own. */
+  resolve?: Resolve;
 }
 
-/** A JSON POST signed the Standard Webhooks way; the notification id is the message id, stable across retries. */
-export function createWebhookAdapter({ timeoutMs }: WebhookOptions): ChannelAdapter {
+/** The target points where Herald may not go: it is disabled, and nothing is sent. */
+const refused = (reason: string) => new ChannelError('permanent', 'webhook_address_refused', `refused: ${reason}`, { disableTarget: true });
+
+/**
+ * A JSON POST signed the Standard Webhooks way; the notification id is the message id, stable across
+ * retries. Connections go only to addresses the outbound policy allows, checked after DNS resolution
+ * on the very address connected to; redirects are never followed.
+ */
+export function createWebhookAdapter({ timeoutMs, outbound, resolve }: WebhookOptions): ChannelAdapter {
+  const dispatcher = new Agent({ connect: { lookup: guardedLookup(outbound, resolve) } });
   return {
     channel: 'webhook',
     async send(request: SendRequest) {
       const { notificationId, target, message } = request;
       const secret = target.secrets?.signingSecret;
       if (!secret) throw new ChannelError('configuration', 'webhook_secret_missing', 'webhook target has no signing secret');
+      // An IP-literal host never reaches the lookup: it is checked here.
+      const refusal = urlRefusal(target.address, outbound);
+      if (refusal) throw refused(refusal);
       const timestamp = Math.floor(Date.now() / 1000);
       const body = JSON.stringify({
         type: 'notification',
@@ -32,6 +48,7 @@ export function createWebhookAdapter({ timeoutMs }: WebhookOptions): ChannelAdap
         response = await fetch(target.address, {
           method: 'POST',
           redirect: 'manual',
+          dispatcher,
           signal: request.signal ? AbortSignal.any([request.signal, timeout]) : timeout,
           headers: {
             'content-type': 'application/json',
@@ -43,6 +60,8 @@ export function createWebhookAdapter({ timeoutMs }: WebhookOptions): ChannelAdap
           body,
         });
       } catch (err) {
+        const cause = (err as Error).cause;
+        if (cause instanceof OutboundRefused) throw refused(cause.message);
         const timedOut = timeout.aborted;
         throw new ChannelError(
           'retryable',

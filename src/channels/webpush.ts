@@ -1,6 +1,7 @@
 import https from 'node:https';
-import net from 'node:net';
+import net, { type LookupFunction } from 'node:net';
 import { createPublicKey } from 'node:crypto';
+import { guardedLookup, OutboundRefused, urlRefusal, type OutboundPolicy, type Resolve } from '../net/outbound';
 import { getVapidHeaders, sendNotification, WebPushError, type Urgency } from 'web-push';
 import { ChannelError, parseRetryAfter, targetHint, type ChannelAdapter, type SendRequest } from './types';
 
@@ -17,6 +18,9 @@ export interface WebPushOptions {
   allowedHosts: string[];
   ttlSeconds?: number;
   timeoutMs?: number;
+  /** Where a subscription may lead, checked after DNS on the address connected to. */
+  outbound: OutboundPolicy;
+  resolve?: Resolve;
 }
 
 /** Where browsers' subscriptions point; anything else is a request forgery risk unless allow-listed. */
@@ -57,8 +61,10 @@ const URGENCIES: readonly string[] = ['very-low', 'low', 'normal', 'high'] satis
 /** RFC 8030 Topic: at most 32 URL-safe base64 characters (notification ids fit). */
 const TOPIC = /^[A-Za-z0-9_-]{1,32}$/;
 
-export function createWebPushAdapter({ vapid, allowedHosts, ttlSeconds = 86_400, timeoutMs = 10_000 }: WebPushOptions): ChannelAdapter {
+export function createWebPushAdapter({ vapid, allowedHosts, ttlSeconds = 86_400, timeoutMs = 10_000, outbound, resolve }: WebPushOptions): ChannelAdapter {
   assertVapidUsable(vapid);
+  const lookup = guardedLookup(outbound, resolve);
+  const refused = (reason: string) => new ChannelError('permanent', 'webpush_endpoint_refused', `refused: ${reason}`, { disableTarget: true });
   return {
     channel: 'webpush',
     async send(request: SendRequest) {
@@ -69,6 +75,8 @@ export function createWebPushAdapter({ vapid, allowedHosts, ttlSeconds = 86_400,
           disableTarget: true,
         });
       }
+      const refusal = urlRefusal(endpoint, outbound);
+      if (refusal) throw refused(refusal);
       const keys = subscriptionKeys(target.secrets);
       const payload = JSON.stringify({ notificationId, title: message.title, body: message.body, data: message.data, url: message.url });
       const urgency = message.data?.urgency;
@@ -77,7 +85,7 @@ export function createWebPushAdapter({ vapid, allowedHosts, ttlSeconds = 86_400,
       const signal = request.signal ? AbortSignal.any([request.signal, deadline]) : deadline;
       // web-push takes no AbortSignal and its `timeout` is only an idle timeout: an agent of our own lets
       // cancellation and the overall deadline tear down the socket.
-      const agent = agentFor(endpoint);
+      const agent = agentFor(endpoint, lookup);
       const abort = () => agent.destroy();
       signal.addEventListener('abort', abort, { once: true });
       try {
@@ -93,6 +101,7 @@ export function createWebPushAdapter({ vapid, allowedHosts, ttlSeconds = 86_400,
         return { httpStatus: result.statusCode, providerMessageId: firstHeader(result.headers.location) };
       } catch (err) {
         if (err instanceof WebPushError) throw fromPushServiceAnswer(err, endpoint);
+        if (err instanceof OutboundRefused) throw refused(err.message);
         if (deadline.aborted) throw new ChannelError('retryable', 'webpush_timeout', `no answer within ${timeoutMs} ms`);
         if (signal.aborted) throw new ChannelError('retryable', 'webpush_cancelled', 'send cancelled');
         const { code, message: reason } = err as NodeJS.ErrnoException;
@@ -132,13 +141,18 @@ function subscriptionKeys(secrets: Record<string, string> | null): { p256dh: str
 
 /** web-push always calls https.request; for an allow-listed loopback http endpoint, hand it a plain TCP socket. */
 class PlainHttpAgent extends https.Agent {
+  constructor(private readonly lookup: LookupFunction) {
+    super();
+  }
+
   override createConnection(options: https.RequestOptions) {
-    return net.connect(Number(options.port), options.host ?? 'localhost');
+    return net.connect({ port: Number(options.port), host: options.host ?? 'localhost', lookup: this.lookup });
   }
 }
 
-function agentFor(endpoint: string): https.Agent {
-  return new URL(endpoint).protocol === 'http:' ? new PlainHttpAgent() : new https.Agent();
+/** Both kinds connect through the guarded lookup: to an address the outbound policy allows, and only there. */
+function agentFor(endpoint: string, lookup: LookupFunction): https.Agent {
+  return new URL(endpoint).protocol === 'http:' ? new PlainHttpAgent(lookup) : new https.Agent({ lookup });
 }
 
 function fromPushServiceAnswer(err: WebPushError, endpoint: string): ChannelError {

@@ -3,6 +3,7 @@
 // that the SDK's workflow threads copy).
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { TEST_OUTBOUND_ENV } from './net';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -10,7 +11,7 @@ const ROOT = path.resolve(__dirname, '..', '..');
 export async function startService(env: Record<string, string>): Promise<{ child: ChildProcess; exited: Promise<number | null> }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: ROOT,
-    env: { ...process.env, ...env, LOG_LEVEL: 'warn' },
+    env: { ...process.env, ...TEST_OUTBOUND_ENV, ...env, LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

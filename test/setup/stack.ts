@@ -8,6 +8,8 @@ import { loadConfig, type Config } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { startStack, type Stack } from '../../src/stack';
 import type { Channel } from '../../workflows/definitions';
+import { LOOPBACK_DNS, TEST_OUTBOUND_ENV } from './net';
+import type { Resolve } from '../../src/net/outbound';
 
 export type DatabaseKind = 'pglite' | 'postgres';
 export const DATABASES: DatabaseKind[] = ['pglite', 'postgres'];
@@ -42,7 +44,7 @@ async function createScratchDatabase(): Promise<{ url: string; drop(): Promise<v
  * its own database (PGlite in a temp dir, or a scratch database on the real server), API on a free port.
  */
 export async function startTestStack(
-  options: { database?: DatabaseKind; env?: Record<string, string>; adapters?: Partial<Record<Channel, ChannelAdapter>> } = {},
+  options: { database?: DatabaseKind; env?: Record<string, string>; adapters?: Partial<Record<Channel, ChannelAdapter>>; resolve?: Resolve } = {},
 ): Promise<TestStack> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'herald-data-'));
   const scratch = options.database === 'postgres' ? await createScratchDatabase() : undefined;
@@ -54,6 +56,7 @@ export async function startTestStack(
     TEMPORAL_ADDRESS: process.env.TEST_TEMPORAL_ADDRESS,
     TEMPORAL_TASK_QUEUE: `test-${randomBytes(6).toString('hex')}`,
     ...(scratch ? { DATABASE_URL: scratch.url } : {}),
+    ...TEST_OUTBOUND_ENV,
     ...options.env,
   });
   const stack = await startStack({
@@ -63,6 +66,7 @@ export async function startTestStack(
     run: { api: true, worker: true },
     workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! },
     adapters: options.adapters,
+    resolve: options.resolve ?? LOOPBACK_DNS,
   });
   return {
     ...stack,

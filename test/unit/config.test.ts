@@ -70,6 +70,16 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ REPORT_URL: 'ftp://platform.example' })).toThrow(/REPORT_URL: expected an http\(s\) URL/);
   });
 
+  test('outbound policy: loopback and http only in development; production opens nothing; a bad network is named', () => {
+    const networks = (env: Record<string, string>) => loadConfig(env).outbound.allowedNetworks.map(([ip, bits]) => `${ip.toString()}/${bits}`);
+    expect(networks({})).toEqual(['127.0.0.0/8', '::1/128']);
+    expect(loadConfig({}).outbound.allowHttp).toBe(true);
+    expect(networks({ NODE_ENV: 'production' })).toEqual([]);
+    expect(loadConfig({ NODE_ENV: 'production' }).outbound.allowHttp).toBe(false);
+    expect(networks({ NODE_ENV: 'production', OUTBOUND_ALLOWED_NETWORKS: '10.20.0.0/16' })).toEqual(['10.20.0.0/16']);
+    expect(() => loadConfig({ OUTBOUND_ALLOWED_NETWORKS: '10.0.0.0/8,intranet' })).toThrow(/OUTBOUND_ALLOWED_NETWORKS: "intranet" is not a network in CIDR notation/);
+  });
+
   describe('retry settings that could never work stop start-up, naming the variable', () => {
     const problemsOf = (env: Record<string, string>) => {
       try {

@@ -7,6 +7,7 @@ import { createWebPushAdapter, isAllowedPushEndpoint, type WebPushOptions } from
 import { loadOrCreateVapidKeys } from '../../src/channels/vapid';
 import type { RenderedMessage, SendRequest } from '../../src/channels/types';
 import { failureOf, NOTIFICATION_ID, sendRequest } from '../setup/channel-request';
+import { TEST_OUTBOUND } from '../setup/net';
 import { startPushService, type PushService, type TestSubscription } from '../setup/push-service';
 
 const notificationId = NOTIFICATION_ID;
@@ -22,7 +23,7 @@ describe('Web Push adapter against a loopback push service', () => {
 
   beforeAll(async () => {
     service = await startPushService();
-    options = { vapid, allowedHosts: [new URL(service.url).host], ttlSeconds: 3600, timeoutMs: 5000 };
+    options = { vapid, allowedHosts: [new URL(service.url).host], ttlSeconds: 3600, timeoutMs: 5000, outbound: TEST_OUTBOUND };
   });
   afterAll(() => service.close());
 

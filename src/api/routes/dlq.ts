@@ -77,22 +77,26 @@ const notFound = { 404: 'No notification with this id.' };
 
 const CONTRACTS = {
   list: {
+    scope: 'admin',
     summary: 'Dead letters: FAILED notifications not yet discarded, newest failure first',
     query: listSchema,
     responses: { 200: { description: 'One page, each with its failed targets.', schema: deadLetterPageSchema } },
   },
   stats: {
+    scope: 'admin',
     summary: 'Failed targets counted by channel × error type × hour or day',
     query: statsSchema,
     responses: { 200: { description: 'The counts, oldest period first.', schema: deadLetterStatsSchema } },
   },
   operation: {
+    scope: 'admin',
     summary: 'Progress or result of a bulk redrive or discard',
     path: z.object({ id: operationId }),
     responses: { 200: { description: 'Where the operation stands.', schema: deadLetterOperationSchema } },
     errors: { 404: 'No operation with this id.', 503: 'No worker answered within 2 s; retry later.' },
   },
   redrive: {
+    scope: 'admin',
     summary: 'Send a dead letter again (a new run under the same id)',
     path: notificationPath,
     body: redriveSchema,
@@ -103,6 +107,7 @@ const CONTRACTS = {
     errors: { ...notFound, 409: 'Not a dead letter (not FAILED, or discarded).' },
   },
   discard: {
+    scope: 'admin',
     summary: 'Mark a dead letter as handled without sending it',
     path: notificationPath,
     body: discardSchema,
@@ -112,6 +117,7 @@ const CONTRACTS = {
 } satisfies Record<string, Contract>;
 
 const bulkContract = (action: 'redrive' | 'discard'): Contract => ({
+  scope: 'admin',
   summary: `${action === 'redrive' ? 'Redrive' : 'Discard'} every dead letter that matches a filter`,
   description: 'A dry run (how many match, ten of their ids) unless `confirm: true`; confirmed, the work runs in the worker and the answer names the operation.',
   body: bulkSchemas[action],

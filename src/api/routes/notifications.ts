@@ -68,6 +68,7 @@ const notFound = { 404: 'No notification with this id.' };
 
 const CONTRACTS = {
   create: {
+    scope: 'client',
     summary: 'Schedule a notification',
     description:
       'Accepted once per Idempotency-Key (the header, or `idempotencyKey` in the body). Either `content` or `template`; `scheduledAt` within 366 days (now when omitted), `expiresAt` after it.',
@@ -96,17 +97,20 @@ const CONTRACTS = {
     },
   },
   list: {
+    scope: 'client',
     summary: 'List notifications, newest first',
     query: listQuerySchema,
     responses: { 200: { description: 'One page.', schema: notificationPageSchema } },
   },
   read: {
+    scope: 'client',
     summary: 'One notification: its record, transitions, attempts and live status',
     path: notificationPath,
     responses: { 200: { description: 'The notification.', schema: notificationWithLiveSchema } },
     errors: notFound,
   },
   cancel: {
+    scope: 'client',
     summary: 'Cancel a pending notification',
     path: notificationPath,
     query: z.object({ note: z.string().optional().meta({ description: 'Why; recorded with the cancellation.' }) }),
@@ -114,6 +118,7 @@ const CONTRACTS = {
     errors: { ...notFound, 409: 'Too late: sending has begun.' },
   },
   change: {
+    scope: 'client',
     summary: 'Reschedule a pending notification or replace its content',
     path: notificationPath,
     body: changeNotificationSchema,
@@ -121,6 +126,7 @@ const CONTRACTS = {
     errors: { ...notFound, 409: 'Too late: sending has begun, or it has ended.' },
   },
   bulkCancel: {
+    scope: 'admin',
     summary: 'Cancel every pending notification that matches a filter',
     description: 'A dry run (how many match, ten of their ids) unless `confirm: true`.',
     body: bulkCancelSchema,

@@ -51,30 +51,34 @@ const categoryAnswer = { 200: { description: "The category's settings.", schema:
 const switchAnswer = { 200: { description: 'Whether notifications are sent.', schema: deliverySwitchSchema } };
 
 const CONTRACTS = {
-  types: { summary: 'Every configured notification type', responses: { 200: { description: 'The types.', schema: z.object({ items: z.array(typeSettingsSchema) }) } } },
-  type: { summary: "A type's settings (the defaults when not configured)", path: typePath, responses: typeAnswer },
+  types: { scope: 'admin', summary: 'Every configured notification type', responses: { 200: { description: 'The types.', schema: z.object({ items: z.array(typeSettingsSchema) }) } } },
+  type: { scope: 'admin', summary: "A type's settings (the defaults when not configured)", path: typePath, responses: typeAnswer },
   putType: {
+    scope: 'admin',
     summary: "Replace a type's settings",
     description: 'The whole document: a field left out is reset to its default. Use PATCH to change one field. Recorded in the audit log.',
     path: typePath,
     body: typeSchema,
     responses: typeAnswer,
   },
-  patchType: { summary: "Change some of a type's settings; the others are kept", path: typePath, body: typeChangeSchema, responses: typeAnswer },
+  patchType: { scope: 'admin', summary: "Change some of a type's settings; the others are kept", path: typePath, body: typeChangeSchema, responses: typeAnswer },
   categories: {
+    scope: 'admin',
     summary: 'Every configured category',
     responses: { 200: { description: 'The categories.', schema: z.object({ items: z.array(categorySettingsSchema) }) } },
   },
-  category: { summary: "A category's settings (the defaults when not configured)", path: categoryPath, responses: categoryAnswer },
-  putCategory: { summary: 'What quiet hours do to a category: defer, drop or bypass', path: categoryPath, body: categorySchema, responses: categoryAnswer },
-  delivery: { summary: 'The global delivery switch', responses: switchAnswer },
+  category: { scope: 'admin', summary: "A category's settings (the defaults when not configured)", path: categoryPath, responses: categoryAnswer },
+  putCategory: { scope: 'admin', summary: 'What quiet hours do to a category: defer, drop or bypass', path: categoryPath, body: categorySchema, responses: categoryAnswer },
+  delivery: { scope: 'admin', summary: 'The global delivery switch', responses: switchAnswer },
   putDelivery: {
+    scope: 'admin',
     summary: 'Turn all delivery off or on',
     description: 'Off holds every due notification (DEFERRED, delivery_off) and drops none; on re-checks them at once.',
     body: switchSchema,
     responses: switchAnswer,
   },
   audit: {
+    scope: 'admin',
     summary: 'Who changed which setting, newest first',
     query: auditQuery,
     responses: { 200: { description: 'One page.', schema: auditPageSchema } },

@@ -4,6 +4,7 @@ import type { Channel } from '../../../workflows/definitions';
 import { generateWebhookSecret, isWebhookSecret, WEBHOOK_SECRET_PATTERN } from '../../channels/signature';
 import { targetHint } from '../../channels/types';
 import { isAllowedPushEndpoint } from '../../channels/webpush';
+import { checkOutboundUrl, OutboundRefused, type OutboundPolicy, type Resolve } from '../../net/outbound';
 import type { Database } from '../../db';
 import { deleteTarget, releaseFromOtherUsers, upsertTarget, userTargets, type TargetRegistration, type TargetRow } from '../../db/targets';
 import { apiError } from '../errors';
@@ -14,6 +15,8 @@ import { identifier, parse } from '../validation';
 export interface TargetRouteDeps {
   db: Database;
   webPushAllowedHosts: string[];
+  outbound: OutboundPolicy;
+  resolve?: Resolve;
 }
 
 interface TargetKind<S extends z.ZodType> {
@@ -23,6 +26,8 @@ interface TargetKind<S extends z.ZodType> {
   /** Device-bound addresses move with the device: registering one for a user takes it from any other user. */
   exclusive: boolean;
   registration(body: z.output<S>, deps: TargetRouteDeps): Omit<TargetRegistration, 'userId' | 'channel'>;
+  /** The URL Herald will connect to for this target, when the user supplies one: checked against the outbound policy. */
+  outboundUrl?(body: z.output<S>): string;
 }
 
 const kind = <S extends z.ZodType>(k: TargetKind<S>) => k;
@@ -64,6 +69,7 @@ const KINDS = [
       }
       return { address: b.endpoint, secrets: { p256dh: b.keys.p256dh, auth: b.keys.auth }, label: b.label };
     },
+    outboundUrl: (b) => b.endpoint,
   }),
   kind({
     channel: 'webhook',
@@ -87,6 +93,7 @@ const KINDS = [
       keepExistingSecrets: !b.secret,
       label: b.label,
     }),
+    outboundUrl: (b) => b.url,
   }),
   kind({
     channel: 'telegram',
@@ -120,9 +127,33 @@ function targetView(row: TargetRow, withSecret = false) {
 
 const userIdParam = identifier('user id');
 
+/**
+ * A URL that leads (or whose host resolves) where Herald may not connect is refused here, and again
+ * at every send. A name that does not resolve yet is accepted: its DNS may be on the way, and a send
+ * checks it when it does.
+ */
+const REGISTRATION_DNS_WAIT_MS = 2000;
+
+async function refuseForbiddenUrl(url: string, { outbound, resolve }: TargetRouteDeps): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  // A resolver that does not answer within the time a client waits is treated like a name that does not resolve yet.
+  const slowDns = new Promise<void>((settle) => (timer = setTimeout(settle, REGISTRATION_DNS_WAIT_MS)));
+  try {
+    await Promise.race([checkOutboundUrl(url, outbound, resolve), slowDns]);
+  } catch (err) {
+    if (err instanceof OutboundRefused) {
+      throw apiError(422, 'url_not_allowed', `${err.message}: Herald connects only to public addresses (see OUTBOUND_ALLOWED_NETWORKS)`);
+    }
+    if ((err as NodeJS.ErrnoException).code !== 'ENOTFOUND') throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 const userPath = z.object({ userId: userIdParam });
 
 const registerContract = (k: TargetKind<z.ZodType>): Contract => ({
+  scope: 'client',
   summary: `Register a ${k.channel} target (${k.path}) for a user`,
   description: k.exclusive
     ? 'Device-bound: registering it for this user takes it from any other user. Registering it again updates it.'
@@ -140,10 +171,13 @@ const registerContract = (k: TargetKind<z.ZodType>): Contract => ({
     },
     200: { description: 'Already registered: updated.', schema: registeredTargetSchema },
   },
-  ...(k.channel === 'webpush' ? { errors: { 422: 'The endpoint is not a known Web Push service.' } } : {}),
+  ...(k.outboundUrl
+    ? { errors: { 422: `The ${k.channel === 'webpush' ? 'endpoint is not a known Web Push service, or it' : 'URL'} leads to an address Herald may not connect to (private, loopback, link-local…) or is not https.` } }
+    : {}),
 });
 
 const deleteContract = (k: TargetKind<z.ZodType>): Contract => ({
+  scope: 'client',
   summary: `Remove a ${k.channel} target (${k.path}) of a user`,
   path: userPath.extend({ target: z.string().meta({ description: 'The target id, or its address (token, endpoint, URL, chat id).' }) }),
   responses: { 204: { description: 'Removed.' } },
@@ -152,6 +186,7 @@ const deleteContract = (k: TargetKind<z.ZodType>): Contract => ({
 
 const CONTRACTS = {
   list: {
+    scope: 'client',
     summary: "Every target of a user, disabled ones with the reason",
     path: userPath,
     responses: { 200: { description: 'The targets, oldest first.', schema: targetListSchema } },
@@ -165,10 +200,10 @@ export function targetRoutes(deps: TargetRouteDeps): Router {
   for (const k of KINDS) {
     router.post(`/:userId/${k.path}`, documented(registerContract(k), async (req, res) => {
       const userId = parse(userIdParam, req.params.userId, 'user id');
-      const reg = (k.registration as (b: unknown, d: TargetRouteDeps) => Omit<TargetRegistration, 'userId' | 'channel'>)(
-        parse(k.schema, req.body),
-        deps,
-      );
+      const body = parse(k.schema, req.body);
+      const reg = (k.registration as (b: unknown, d: TargetRouteDeps) => Omit<TargetRegistration, 'userId' | 'channel'>)(body, deps);
+      const url = (k.outboundUrl as ((b: unknown) => string) | undefined)?.(body);
+      if (url) await refuseForbiddenUrl(url, deps);
       const { row, created } = await db.transaction(async (tx) => {
         if (k.exclusive) await releaseFromOtherUsers(tx, userId, k.channel, reg.address);
         return upsertTarget(tx, { userId, channel: k.channel, ...reg });

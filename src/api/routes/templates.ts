@@ -36,17 +36,20 @@ const listQuery = z.object({ key: params.shape.key.optional() }).strict();
 
 const CONTRACTS = {
   list: {
+    scope: 'admin',
     summary: 'Templates, all or those of one key',
     query: listQuery,
     responses: { 200: { description: 'The templates.', schema: z.object({ items: z.array(templateAnswer) }) } },
   },
   read: {
+    scope: 'admin',
     summary: 'One template text',
     path: params,
     responses: { 200: { description: 'The template.', schema: templateAnswer } },
     errors: { 404: 'No template for this key, locale and channel.' },
   },
   save: {
+    scope: 'admin',
     summary: 'Create or replace one template text (`default` serves every channel)',
     description: 'Mustache; rendered with the notification\'s `template.data`. Recorded in the audit log.',
     path: params,

@@ -36,11 +36,13 @@ const userPath = z.object({ userId: userIdParam });
 
 const CONTRACTS = {
   preferences: {
+    scope: 'client',
     summary: "A recipient's preferences (the defaults when none were saved)",
     path: userPath,
     responses: { 200: { description: 'The preferences that apply.', schema: preferencesAnswer } },
   },
   savePreferences: {
+    scope: 'client',
     summary: "Replace a recipient's preferences",
     description: 'The whole document: a field left out is cleared. Deferred notifications of the user are re-checked at once.',
     path: userPath,
@@ -48,6 +50,7 @@ const CONTRACTS = {
     responses: { 200: { description: 'The saved preferences.', schema: preferencesAnswer } },
   },
   activity: {
+    scope: 'client',
     summary: 'Report that the user was active (now, or at `at`)',
     description: 'A notification of a type with an active window is not sent while the user was active within it.',
     path: userPath,
