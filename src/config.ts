@@ -76,6 +76,7 @@ const envSchema = z.object({
   DATABASE_URL: z.url({ message: 'expected a postgres:// URL' }).optional(),
   DATABASE_POOL_SIZE: positiveInt.default(10),
   API_KEYS: csv,
+  API_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(6000),
   TEMPORAL_ADDRESS: z.string().optional(),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('herald-notifications'),
@@ -160,7 +161,8 @@ export interface Config {
   logLevel: string;
   /** `auto`: readable lines on a terminal outside production, JSON otherwise. */
   logFormat: 'auto' | 'pretty' | 'json';
-  api: { host: string; port: number; apiKeys: string[] };
+  /** `rateLimitPerMinute`: requests per API key per minute in one API process; 0: no limit. */
+  api: { host: string; port: number; apiKeys: string[]; rateLimitPerMinute: number };
   dataDir: string;
   database: { url?: string; pgliteDir: string; poolSize: number };
   temporal: {
@@ -280,7 +282,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     env: e.NODE_ENV,
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT,
-    api: { host: e.HOST, port: e.PORT, apiKeys: e.API_KEYS },
+    api: { host: e.HOST, port: e.PORT, apiKeys: e.API_KEYS, rateLimitPerMinute: e.API_RATE_LIMIT_PER_MINUTE },
     metrics: { workerPort: e.WORKER_METRICS_PORT, temporalSdkAddress: e.TEMPORAL_METRICS_ADDRESS },
     dataDir,
     database: { url: e.DATABASE_URL, pgliteDir: path.join(dataDir, 'pglite'), poolSize: e.DATABASE_POOL_SIZE },

@@ -79,6 +79,7 @@ export async function startStack({ config, log, temporalAddress, run, workflowBu
           temporal,
           log,
           apiKeys: config.api.apiKeys,
+          rateLimitPerMinute: config.api.rateLimitPerMinute,
           channels: [...new Set([...configuredChannels(config), ...(Object.keys(adapters ?? {}) as Channel[])])],
           renderer: createRenderer(database.db, config.defaultLocale),
           vapidPublicKey: vapidKeys(config)?.publicKey,

@@ -11,6 +11,7 @@ import type { Channel } from '../../workflows/definitions';
 import type { OutboundPolicy, Resolve } from '../net/outbound';
 import { authenticator } from './auth';
 import { apiKeyRoutes } from './routes/api-keys';
+import { perKeyRateLimit } from './rate-limit';
 import { rejectUnstorableText } from './text';
 import { apiError, errorHandler, notFound } from './errors';
 import { bulkDeadLetterRoute, deadLetterActionRoutes, dlqRoutes } from './routes/dlq';
@@ -31,6 +32,8 @@ export interface ApiDeps {
   log: Logger;
   /** `API_KEYS`: the admin keys the deployment starts with; none: the API is open (the embedded default). */
   apiKeys: string[];
+  /** Requests per API key per minute (0: none). */
+  rateLimitPerMinute: number;
   channels: Channel[];
   renderer: Renderer;
   /** Handed to browsers so they can subscribe to Web Push; undefined when Web Push is off. */
@@ -113,7 +116,7 @@ export function createApp(deps: ApiDeps) {
   app.get(
     '/openapi.json',
     documented(CONTRACTS.openapi, (_req, res) => {
-      openApi ??= openApiDocument(app, { version, authenticated: deps.apiKeys.length > 0 });
+      openApi ??= openApiDocument(app, { version, authenticated: deps.apiKeys.length > 0, rateLimited: deps.rateLimitPerMinute > 0 });
       res.json(openApi);
     }),
   );
@@ -127,7 +130,7 @@ export function createApp(deps: ApiDeps) {
 
   const v1 = express.Router();
   const auth = authenticator({ bootstrapKeys: deps.apiKeys, db: deps.db });
-  v1.use(auth.handler);
+  v1.use(auth.handler, perKeyRateLimit(deps.rateLimitPerMinute));
   v1.use(requireJsonBody, express.json({ limit: '256kb' }), rejectUnstorableText);
   // `:bulkCancel` is a custom method (AIP-136 style); the backslash keeps the colon literal.
   v1.use('/notifications\\:bulkCancel', bulkCancelRoute(deps));

@@ -104,12 +104,13 @@ export function listRoutes(app: Express): RouteInfo[] {
 }
 
 /** Errors any route can answer given what it reads; `/v1` routes need a key and a database. */
-function commonErrors(path: string, contract: Contract, authenticated: boolean): Record<number, string> {
+function commonErrors(path: string, contract: Contract, { authenticated, rateLimited }: DocumentOptions): Record<number, string> {
   const errors: Record<number, string> = {};
   if (contract.path || contract.query || contract.headers || contract.body) errors[400] = 'The request is not valid: `details` names each field.';
   if (path.startsWith('/v1/')) {
     if (authenticated) errors[401] = 'No API key, or not a valid one.';
     if (authenticated && contract.scope === 'admin') errors[403] = 'The API key has the client scope; this route needs an admin key.';
+    if (authenticated && rateLimited) errors[429] = 'More requests in a minute than one API key may make; `Retry-After` says when to try again.';
     errors[415] = 'A request body that is not JSON.';
     errors[503] = 'A dependency (PostgreSQL or Temporal) is unavailable; retry later.';
   }
@@ -121,7 +122,16 @@ function commonErrors(path: string, contract: Contract, authenticated: boolean):
 const operationIdOf = (method: string, path: string) =>
   `${method.toLowerCase()}${path.replace(/[{}]/g, '').replace(/[^A-Za-z0-9]+(.)?/g, (_, c: string | undefined) => (c ?? '').toUpperCase())}`;
 
-function operationOf(route: RouteInfo & { contract: Contract }, authenticated: boolean): ZodOpenApiOperationObject {
+interface DocumentOptions {
+  version: string;
+  /** API keys are required (API_KEYS is set). */
+  authenticated: boolean;
+  /** Keys are rate-limited. */
+  rateLimited: boolean;
+}
+
+function operationOf(route: RouteInfo & { contract: Contract }, options: DocumentOptions): ZodOpenApiOperationObject {
+  const { authenticated } = options;
   const { contract } = route;
   const responses: ZodOpenApiResponsesObject = {};
   for (const [status, answer] of Object.entries(contract.responses)) {
@@ -138,7 +148,7 @@ function operationOf(route: RouteInfo & { contract: Contract }, authenticated: b
       ...(answer.schema ? { content: { [answer.contentType ?? 'application/json']: { schema: answer.schema } } } : {}),
     };
   }
-  const errors = { ...commonErrors(route.path, contract, authenticated), ...contract.errors };
+  const errors = { ...commonErrors(route.path, contract, options), ...contract.errors };
   for (const [status, description] of Object.entries(errors)) {
     responses[status as `${4 | 5}${string}`] = { description, content: { 'application/json': { schema: errorSchema } } };
   }
@@ -160,11 +170,12 @@ function operationOf(route: RouteInfo & { contract: Contract }, authenticated: b
 }
 
 /** The OpenAPI 3.1 document of every documented route of `app`. */
-export function openApiDocument(app: Express, { version, authenticated }: { version: string; authenticated: boolean }) {
+export function openApiDocument(app: Express, options: DocumentOptions) {
+  const { version, authenticated } = options;
   const paths: ZodOpenApiPathsObject = {};
   for (const route of listRoutes(app)) {
     if (!route.contract || route.method === '_all') continue;
-    paths[route.path] = { ...paths[route.path], [route.method]: operationOf(route as RouteInfo & { contract: Contract }, authenticated) };
+    paths[route.path] = { ...paths[route.path], [route.method]: operationOf(route as RouteInfo & { contract: Contract }, options) };
   }
   return createDocument({
     openapi: '3.1.0',

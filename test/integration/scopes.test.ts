@@ -5,16 +5,17 @@ import { startTestStack, type TestStack } from '../setup/stack';
 /*
  * API keys and their scopes, route by route: every /v1 route answers 401 without a key (or with a
  * revoked one), 403 to a client key when it needs admin, and lets the right key through. The route
- * list is Express' own, so a new route is covered the day it is added.
+ * list is Express' own, so a new route is covered the day it is added. Then the per-key rate limit.
  */
 const ADMIN_KEY = 'bootstrap-admin-key-0123456789';
+const PER_MINUTE = 200;
 
 let stack: TestStack;
 let clientKey: string;
 let clientKeyId: string;
 
 beforeAll(async () => {
-  stack = await startTestStack({ env: { API_KEYS: ADMIN_KEY } });
+  stack = await startTestStack({ env: { API_KEYS: ADMIN_KEY, API_RATE_LIMIT_PER_MINUTE: String(PER_MINUTE) } });
   const made = await call(stack.url, 'POST', '/v1/api-keys', { body: { scope: 'client', name: 'billing service' }, headers: { 'x-api-key': ADMIN_KEY } });
   expect(made.status).toBe(201);
   ({ key: clientKey, id: clientKeyId } = made.body);
@@ -91,3 +92,31 @@ test('an unknown key id is a 404 that leaves no audit entry', async () => {
   const audit = await call(stack.url, 'GET', '/v1/audit?subject=key:000000000000', { headers: as(ADMIN_KEY) });
   expect(audit.body.items).toEqual([]);
 });
+
+test('a key over its rate limit gets 429 with Retry-After; other keys, and the open routes, carry on', async () => {
+  const made = await call(stack.url, 'POST', '/v1/api-keys', { body: { scope: 'client', name: 'runaway producer' }, headers: as(ADMIN_KEY) });
+  const runaway = as(made.body.key);
+  const statuses = [];
+  for (let i = 0; i < PER_MINUTE; i++) statuses.push((await call(stack.url, 'GET', '/v1/users/u1/targets', { headers: runaway })).status);
+  expect(new Set(statuses)).toEqual(new Set([200]));
+
+  const limited = await call(stack.url, 'GET', '/v1/users/u1/targets', { headers: runaway });
+  expect(limited.status).toBe(429);
+  expect(limited.body.error.code).toBe('rate_limited');
+  const retryAfter = Number(limited.headers.get('retry-after'));
+  expect(retryAfter).toBeGreaterThanOrEqual(1);
+  expect(retryAfter).toBeLessThanOrEqual(60);
+  expect(limited.headers.get('ratelimit-policy')).toContain(`q=${PER_MINUTE}; w=60`);
+  // A create refused for the rate is not stored.
+  const create = await call(stack.url, 'POST', '/v1/notifications', {
+    body: { userId: 'u1', channels: ['webhook'], content: { body: 'over the limit' } },
+    headers: { ...runaway, 'Idempotency-Key': 'rate-limited-create' },
+  });
+  expect(create.status).toBe(429);
+  const listed = await call(stack.url, 'GET', '/v1/notifications?userId=u1', { headers: as(ADMIN_KEY) });
+  expect(listed.body.items).toEqual([]);
+
+  expect((await call(stack.url, 'GET', '/v1/users/u1/targets', { headers: as(ADMIN_KEY) })).status).toBe(200);
+  expect((await call(stack.url, 'GET', '/healthz')).status).toBe(200);
+});
+
