@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { CHANNELS, type Channel } from '../workflows/definitions';
 import { LOCALE_PATTERN } from './api/validation';
 import { parseNetworks, type OutboundPolicy } from './net/outbound';
+import { parseEncryptionKeys, type EncryptionKey } from './temporal/codec';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -83,6 +84,20 @@ const envSchema = z.object({
   TEMPORAL_DEV_PORT: port.default(7233),
   TEMPORAL_UI_PORT: port.default(8233),
   TEMPORAL_CLI_PATH: z.string().optional(),
+  // Secret: `id:base64key,…`, first one encrypts. Unset: payloads are stored as they are.
+  PAYLOAD_ENCRYPTION_KEYS: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined) return undefined;
+      try {
+        return parseEncryptionKeys(v.split(',').map((s) => s.trim()).filter(Boolean));
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    }),
+  CODEC_CORS_ORIGINS: csv,
   TEMPORAL_UI_URL: z.url({ protocol: /^https?$/, error: 'expected the http(s) URL of the Temporal Web UI' }).optional(),
   WORKFLOW_BUNDLE_PATH: z.string().optional(),
   WORKER_SHUTDOWN_GRACE: duration('20s'),
@@ -168,6 +183,10 @@ export interface Config {
   temporal: {
     /** Unset: the embedded dev server is started. */
     address?: string;
+    /** AES-256-GCM keys for every payload Herald gives Temporal; unset: none encrypted. */
+    encryptionKeys?: EncryptionKey[];
+    /** Browser origins allowed to call /v1/codec: the Temporal UI's by default. */
+    codecCorsOrigins: string[];
     /** The Temporal Web UI, for links from the API to a notification's run; the embedded server's own UI by default. */
     uiUrl?: string;
     namespace: string;
@@ -278,6 +297,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ]),
   ) as Record<Channel, RetrySettings>;
 
+  const uiUrl = (e.TEMPORAL_UI_URL ?? (e.TEMPORAL_ADDRESS ? undefined : `http://127.0.0.1:${e.TEMPORAL_UI_PORT}`))?.replace(/\/+$/, '');
   return {
     env: e.NODE_ENV,
     logLevel: e.LOG_LEVEL,
@@ -288,7 +308,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     database: { url: e.DATABASE_URL, pgliteDir: path.join(dataDir, 'pglite'), poolSize: e.DATABASE_POOL_SIZE },
     temporal: {
       address: e.TEMPORAL_ADDRESS,
-      uiUrl: (e.TEMPORAL_UI_URL ?? (e.TEMPORAL_ADDRESS ? undefined : `http://127.0.0.1:${e.TEMPORAL_UI_PORT}`))?.replace(/\/+$/, ''),
+      encryptionKeys: e.PAYLOAD_ENCRYPTION_KEYS,
+      codecCorsOrigins: e.CODEC_CORS_ORIGINS.length > 0 ? e.CODEC_CORS_ORIGINS : uiUrl ? [new URL(uiUrl).origin] : [],
+      uiUrl,
       namespace: e.TEMPORAL_NAMESPACE,
       taskQueue: e.TEMPORAL_TASK_QUEUE,
       devServer: {

@@ -20,6 +20,10 @@ async function main() {
       dbFile: config.temporal.devServer.dbFile,
       namespace: config.temporal.namespace,
       log,
+      // With encrypted payloads, the UI decodes them through Herald's own codec endpoint.
+      extraArgs: config.temporal.encryptionKeys
+        ? ['--ui-codec-endpoint', `http://${config.api.host === '0.0.0.0' ? '127.0.0.1' : config.api.host}:${config.api.port}/v1/codec`]
+        : [],
     });
   }
   try {

@@ -1,4 +1,5 @@
 import type { Resolve } from './net/outbound';
+import { dataConverterFor } from './temporal/codec';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { startApiServer, type ApiServer } from './api/server';
@@ -52,11 +53,13 @@ export async function startStack({ config, log, temporalAddress, run, workflowBu
     log,
   );
   const connection = await Connection.connect({ address: temporalAddress });
+  const dataConverter = dataConverterFor(config.temporal.encryptionKeys);
   await ensureSearchAttributes(connection, config.temporal.namespace, log);
   const temporal = new TemporalGateway(
-    new Client({ connection, namespace: config.temporal.namespace }),
+    new Client({ connection, namespace: config.temporal.namespace, dataConverter }),
     config.temporal.taskQueue,
     config.temporal.uiUrl,
+    { encrypted: Boolean(config.temporal.encryptionKeys) },
   );
 
   const reporter = countingTransitions(createDeliveryReporter(config.reports, database.db, log, metrics), metrics);
@@ -85,6 +88,8 @@ export async function startStack({ config, log, temporalAddress, run, workflowBu
           vapidPublicKey: vapidKeys(config)?.publicKey,
           webPushAllowedHosts: config.channels.webpush.allowedHosts,
           outbound: config.outbound,
+          codec: dataConverter?.payloadCodecs[0],
+          codecCorsOrigins: config.temporal.codecCorsOrigins,
           resolve,
         },
         config.api.host,

@@ -1,4 +1,5 @@
 import type { Resolve } from './net/outbound';
+import { dataConverterFor } from './temporal/codec';
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import { buildAdapters } from './channels';
@@ -63,6 +64,7 @@ export async function createWorker({ config, db, log, connection, temporal, repo
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
+    dataConverter: dataConverterFor(config.temporal.encryptionKeys),
     ...(workflowBundle ? { workflowBundle } : { workflowsPath: WORKFLOWS_PATH, bundlerOptions: WORKFLOW_BUNDLER_OPTIONS }),
     activities: createActivities(activityDeps({ config, db, log, temporal, reporter, metrics, adapters, resolve })),
     shutdownGraceTime: config.temporal.shutdownGraceMs,

@@ -1,3 +1,5 @@
+import type { PayloadCodec } from '@temporalio/common';
+import cors from 'cors';
 import express, { type RequestHandler } from 'express';
 import { getAbsoluteFSPath as swaggerUiPath } from 'swagger-ui-dist';
 import { z } from 'zod';
@@ -11,6 +13,7 @@ import type { Channel } from '../../workflows/definitions';
 import type { OutboundPolicy, Resolve } from '../net/outbound';
 import { authenticator } from './auth';
 import { apiKeyRoutes } from './routes/api-keys';
+import { codecRoutes } from './routes/codec';
 import { perKeyRateLimit } from './rate-limit';
 import { rejectUnstorableText } from './text';
 import { apiError, errorHandler, notFound } from './errors';
@@ -32,6 +35,10 @@ export interface ApiDeps {
   log: Logger;
   /** `API_KEYS`: the admin keys the deployment starts with; none: the API is open (the embedded default). */
   apiKeys: string[];
+  /** The payload codec Temporal sees Herald's payloads through (none: plain), served to operators' tools at /v1/codec. */
+  codec?: PayloadCodec;
+  /** Browser origins (the Temporal Web UI) that may call /v1/codec. */
+  codecCorsOrigins: string[];
   /** Requests per API key per minute (0: none). */
   rateLimitPerMinute: number;
   channels: Channel[];
@@ -128,6 +135,9 @@ export function createApp(deps: ApiDeps) {
   );
   app.use('/docs', express.static(swaggerUiPath(), { index: false }));
 
+  // The Temporal Web UI calls the codec from the browser: its preflight must be answered before any key is asked for.
+  app.use('/v1/codec', cors({ origin: deps.codecCorsOrigins, methods: ['POST'], allowedHeaders: ['content-type', 'x-namespace', 'authorization', 'x-api-key'], credentials: true }));
+
   const v1 = express.Router();
   const auth = authenticator({ bootstrapKeys: deps.apiKeys, db: deps.db });
   v1.use(auth.handler, perKeyRateLimit(deps.rateLimitPerMinute));
@@ -141,6 +151,7 @@ export function createApp(deps: ApiDeps) {
   v1.use('/users', userRoutes(deps), targetRoutes(deps));
   v1.use('/templates', templateRoutes(deps));
   v1.use('/api-keys', apiKeyRoutes({ db: deps.db, auth }));
+  v1.use('/codec', codecRoutes(deps));
   v1.get(
     '/web-push/vapid-public-key',
     documented(CONTRACTS.vapidKey, (_req, res) => {

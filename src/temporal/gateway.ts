@@ -44,6 +44,8 @@ export class TemporalGateway {
     readonly client: Client,
     private readonly taskQueue: string,
     private readonly uiUrl?: string,
+    /** Payloads are encrypted: search attributes, which Temporal indexes in the clear, then carry no user id or text. */
+    private readonly options: { encrypted?: boolean } = {},
   ) {}
 
   /** The notification's run in the Temporal Web UI (its latest run, history tab); undefined when no UI is configured. */
@@ -70,10 +72,14 @@ export class TemporalGateway {
         staticDetails: notificationDetails(input),
         typedSearchAttributes: [
           { key: NotificationStatusKey, value: 'SCHEDULED' },
-          { key: UserIdKey, value: input.userId },
           { key: NotificationTypeKey, value: input.type },
           { key: ScheduledAtKey, value: new Date(input.scheduledAt) },
-          { key: NotificationSummaryKey, value: notificationSummary(input) },
+          ...(this.options.encrypted
+            ? []
+            : [
+                { key: UserIdKey, value: input.userId },
+                { key: NotificationSummaryKey, value: notificationSummary(input) },
+              ]),
         ],
       });
       return true;
