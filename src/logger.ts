@@ -33,9 +33,10 @@ export function logFormatFor(setting: 'auto' | LogFormat, env: string, stream: {
   return stream.isTTY && env !== 'production' ? 'pretty' : 'json';
 }
 
-export function createLogger(level: string, name = 'herald', format: LogFormat = 'json'): Logger {
+/** `destination`: where JSON lines go instead of stdout (tests read them). */
+export function createLogger(level: string, name = 'herald', format: LogFormat = 'json', destination?: pino.DestinationStream): Logger {
   const options = { name, level, redact: { paths: redactPaths, censor: '[redacted]' } };
-  if (format === 'json') return pino(options);
+  if (format === 'json') return destination ? pino(options, destination) : pino(options);
   // Synchronous, in this thread: a line is on the terminal before the next one is written.
   return pino(options, pretty({ colorize: true, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', singleLine: true }));
 }

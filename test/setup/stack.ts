@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 import type { ChannelAdapter } from '../../src/channels/types';
 import { loadConfig, type Config } from '../../src/config';
-import { createLogger } from '../../src/logger';
+import { createLogger, type Logger } from '../../src/logger';
 import { startStack, type Stack } from '../../src/stack';
 import type { Channel } from '../../workflows/definitions';
 import { LOOPBACK_DNS, TEST_OUTBOUND_ENV } from './net';
@@ -44,7 +44,7 @@ async function createScratchDatabase(): Promise<{ url: string; drop(): Promise<v
  * its own database (PGlite in a temp dir, or a scratch database on the real server), API on a free port.
  */
 export async function startTestStack(
-  options: { database?: DatabaseKind; env?: Record<string, string>; adapters?: Partial<Record<Channel, ChannelAdapter>>; resolve?: Resolve } = {},
+  options: { database?: DatabaseKind; env?: Record<string, string>; adapters?: Partial<Record<Channel, ChannelAdapter>>; resolve?: Resolve; log?: Logger } = {},
 ): Promise<TestStack> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'herald-data-'));
   const scratch = options.database === 'postgres' ? await createScratchDatabase() : undefined;
@@ -61,7 +61,7 @@ export async function startTestStack(
   });
   const stack = await startStack({
     config,
-    log: createLogger(config.logLevel, 'test'),
+    log: options.log ?? createLogger(config.logLevel, 'test'),
     temporalAddress: config.temporal.address!,
     run: { api: true, worker: true },
     workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! },

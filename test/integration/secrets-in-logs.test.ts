@@ -1,0 +1,142 @@
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { deleteApp, type App } from 'firebase-admin/app';
+import { generateVAPIDKeys } from 'web-push';
+import { createFcmAdapter } from '../../src/channels/fcm';
+import { createLogger } from '../../src/logger';
+import { fcmError, messagingVia, startFakeFcm, type FakeFcm } from '../setup/fake-fcm';
+import { call } from '../setup/http';
+import { startPushService, type PushService } from '../setup/push-service';
+import { client } from '../setup/scenario';
+import { startTestStack, type TestStack } from '../setup/stack';
+import { botApiError, startTelegramServer, type FakeTelegram } from '../setup/telegram-server';
+import { startWebhookReceiver, type WebhookReceiver } from '../setup/webhook-receiver';
+
+/*
+ * Secrets never reach the logs: a run over every channel at debug level — deliveries, retries,
+ * permanent failures, configuration errors, a refused API key — and then every token, key, endpoint
+ * and secret it used is searched for in everything that was logged.
+ */
+const API_KEY = `secret-api-key-${randomBytes(12).toString('hex')}`;
+const WRONG_KEY = `wrong-api-key-${randomBytes(12).toString('hex')}`;
+const BOT_TOKEN = `987654:${randomBytes(16).toString('hex')}`;
+const VAPID = generateVAPIDKeys();
+const fcmToken = () => `d${randomBytes(6).toString('hex')}:APA91b${randomBytes(60).toString('base64url')}`;
+
+const logged: string[] = [];
+const sink = new Writable({
+  write(chunk: Buffer, _encoding, done) {
+    logged.push(chunk.toString('utf8'));
+    done();
+  },
+});
+
+let stack: TestStack;
+let push: PushService;
+let telegram: FakeTelegram;
+let fcm: FakeFcm;
+let fcmApp: App;
+let receiver: WebhookReceiver;
+/** Every secret the run handed Herald: none may appear in any log line. */
+const secrets: Record<string, string> = { 'API key': API_KEY, 'refused API key': WRONG_KEY, 'bot token': BOT_TOKEN, 'VAPID private key': VAPID.privateKey };
+
+beforeAll(async () => {
+  [push, telegram, fcm, receiver] = await Promise.all([startPushService(), startTelegramServer({ botToken: BOT_TOKEN }), startFakeFcm(), startWebhookReceiver()]);
+  const { app, messaging } = messagingVia(fcm.port, `herald-secrets-${randomBytes(4).toString('hex')}`);
+  fcmApp = app;
+  stack = await startTestStack({
+    log: createLogger('debug', 'test', 'json', sink),
+    env: {
+      API_KEYS: API_KEY,
+      VAPID_PUBLIC_KEY: VAPID.publicKey,
+      VAPID_PRIVATE_KEY: VAPID.privateKey,
+      WEB_PUSH_ALLOWED_HOSTS: new URL(push.url).host,
+      TELEGRAM_BOT_TOKEN: BOT_TOKEN,
+      TELEGRAM_API_BASE_URL: telegram.apiBaseUrl,
+      THROTTLE_BURST: '0',
+      ...Object.fromEntries(['WEBHOOK', 'WEBPUSH', 'FCM', 'TELEGRAM'].flatMap((c) => [[`RETRY_${c}_INITIAL_INTERVAL`, '100ms'], [`RETRY_${c}_MAX_ATTEMPTS`, '2'], [`RETRY_${c}_CONFIGURATION_DELAY`, '200ms']])),
+    },
+    adapters: { fcm: createFcmAdapter(messaging, { rateLimitDelayMs: 200 }) },
+  });
+}, 120_000);
+afterAll(async () => {
+  await stack?.stop();
+  await Promise.all([push?.close(), telegram?.close(), fcm?.close(), receiver?.close()]);
+  if (fcmApp) await deleteApp(fcmApp);
+});
+
+test('no token, key, endpoint or secret of a run over every channel, failures included, is in the logs', async () => {
+  const api = client(stack, { apiKey: API_KEY });
+  const finished: Promise<unknown>[] = [];
+  const send = async (userId: string, channel: string) => {
+    const created = await api.create({ userId, channels: [channel], content: { title: 'Hi', body: 'secrets test' } });
+    expect(created.status).toBe(202);
+    finished.push(api.waitFor(created.body.id, 'DELIVERED', 'FAILED').then((d) => ({ userId, status: d.status })));
+  };
+
+  // Webhooks: one retried after a 500, one gone (410).
+  for (const [userId, answer] of [['sec-hook-retry', 500], ['sec-hook-gone', 410]] as const) {
+    const url = `${receiver.url}/private-path-${randomBytes(8).toString('hex')}`;
+    const registered = await api.registerWebhook(userId, url);
+    secrets[`webhook URL of ${userId}`] = url;
+    secrets[`signing secret of ${userId}`] = registered.body.secret;
+    receiver.respondWith({ status: answer });
+    await send(userId, 'webhook');
+    // One at a time: the receiver's answers are a queue.
+    await Promise.all(finished);
+  }
+  // Web Push: one delivered, one gone (410), one refused by VAPID (401: a configuration error).
+  for (const [userId, answers] of [['sec-push-ok', []], ['sec-push-gone', [{ status: 410 }]], ['sec-push-vapid', [{ status: 401 }, { status: 401 }]]] as const) {
+    const sub = push.subscribe();
+    secrets[`push endpoint of ${userId}`] = sub.endpoint;
+    secrets[`p256dh of ${userId}`] = sub.keys.p256dh;
+    secrets[`auth secret of ${userId}`] = sub.keys.auth;
+    expect((await api.post(`/v1/users/${userId}/web-push-subscriptions`, { endpoint: sub.endpoint, keys: sub.keys })).status).toBe(201);
+    push.respondWith(...answers);
+    await send(userId, 'webpush');
+    await Promise.all(finished);
+  }
+  // FCM: one delivered, one unregistered, one with a credential mismatch (configuration).
+  for (const [userId, answer] of [
+    ['sec-fcm-ok', undefined],
+    ['sec-fcm-gone', fcmError(404, 'NOT_FOUND', 'UNREGISTERED', 'Requested entity was not found.')],
+    ['sec-fcm-config', fcmError(403, 'PERMISSION_DENIED', 'SENDER_ID_MISMATCH', 'SenderId mismatch')],
+  ] as const) {
+    const token = fcmToken();
+    secrets[`FCM token of ${userId}`] = token;
+    expect((await api.post(`/v1/users/${userId}/devices`, { token, platform: 'android' })).status).toBe(201);
+    if (answer) fcm.respondTo(token, answer, answer);
+    await send(userId, 'fcm');
+  }
+  // Telegram: one delivered, one that the bot may not write to (403).
+  for (const [userId, answer] of [['sec-tg-ok', undefined], ['sec-tg-blocked', botApiError(403, 'Forbidden: bot was blocked by the user')]] as const) {
+    expect((await api.post(`/v1/users/${userId}/telegram-chats`, { chatId: 424242 })).status).toBe(201);
+    if (answer) telegram.respondWith(answer);
+    await send(userId, 'telegram');
+    await Promise.all(finished);
+  }
+  // A caller with a wrong key.
+  expect((await call(stack.url, 'GET', '/v1/users/sec-hook-retry/targets', { headers: { 'x-api-key': WRONG_KEY } })).status).toBe(401);
+
+  const outcomes = (await Promise.all(finished)) as { userId: string; status: string }[];
+  expect(Object.fromEntries(outcomes.map((o) => [o.userId, o.status]))).toEqual({
+    'sec-hook-retry': 'DELIVERED',
+    'sec-hook-gone': 'FAILED',
+    'sec-push-ok': 'DELIVERED',
+    'sec-push-gone': 'FAILED',
+    'sec-push-vapid': 'FAILED',
+    'sec-fcm-ok': 'DELIVERED',
+    'sec-fcm-gone': 'FAILED',
+    'sec-fcm-config': 'FAILED',
+    'sec-tg-ok': 'DELIVERED',
+    'sec-tg-blocked': 'FAILED',
+  });
+
+  // The logs said something about each of those sends: the search below is not over an empty page.
+  const text = logged.join('');
+  for (const code of ['webhook_server_error', 'webhook_gone', 'webpush_subscription_gone', 'webpush_vapid_rejected', 'fcm_token_unregistered', 'fcm_mismatched_credential']) {
+    expect(text).toContain(code);
+  }
+  const leaked = Object.entries(secrets).filter(([, value]) => text.includes(value));
+  expect(leaked.map(([what]) => what)).toEqual([]);
+}, 180_000);
