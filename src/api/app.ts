@@ -84,6 +84,15 @@ const CONTRACTS = {
   },
 } satisfies Record<string, Contract>;
 
+const READY_WAIT_MS = 1500;
+
+/** `answer`, or false when it takes longer than `ms`. */
+function within(ms: number, answer: Promise<boolean>): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((settle) => (timer = setTimeout(() => settle(false), ms)));
+  return Promise.race([answer, late]).finally(() => clearTimeout(timer));
+}
+
 /** Swagger UI from the swagger-ui-dist package, served from this process: the page works offline. */
 const DOCS_PAGE = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Herald API</title>
@@ -107,11 +116,18 @@ export function createApp(deps: ApiDeps) {
     }),
   );
   app.get('/readyz', documented(CONTRACTS.ready, async (_req, res) => {
-    const temporal = await deps.temporal.isReachable();
-    const database = await deps.db
-      .execute('select 1')
-      .then(() => true)
-      .catch(() => false);
+    // Both asked at once, each given READY_WAIT_MS: a probe during an outage gets its 503 quickly.
+    const [temporal, database] = await Promise.all([
+      within(READY_WAIT_MS, deps.temporal.isReachable()),
+      within(
+        READY_WAIT_MS,
+        deps.db.execute('select 1').then(
+          () => true,
+          () => false,
+        ),
+      ),
+    ]);
+    if (!(temporal && database)) res.set('Retry-After', '5');
     res.status(temporal && database ? 200 : 503).json({ status: temporal && database ? 'ready' : 'not_ready', temporal, database });
   }));
 

@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import createHttpError, { isHttpError } from 'http-errors';
+import { isDatabaseUnavailable } from '../db';
 import { safeError, type Logger } from '../logger';
 
 /** An error the client is meant to see: `{error: {code, message, details?}}` with this status. */
@@ -16,12 +17,25 @@ const BODY_PARSER_CODES: Record<string, string> = {
   'request.aborted': 'request_aborted',
 };
 
+/** Seconds a client is told to wait when a dependency is down. */
+const RETRY_AFTER_S = 5;
+
+/** gRPC UNAVAILABLE (14) or DEADLINE_EXCEEDED (4) from the Temporal frontend: the cluster cannot answer now. */
+function isTemporalUnavailable(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; typeof e === 'object' && e !== null && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (code === 14 || code === 4) return true;
+  }
+  return false;
+}
+
 export const notFound: RequestHandler = (req, _res, next) =>
   next(apiError(404, 'not_found', `no route for ${req.method} ${req.path}`));
 
 /** The one place errors become responses; nothing from a stack trace ever reaches the client. */
 export function errorHandler(log: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
+    if (isHttpError(err) && err.status === 503) res.set('Retry-After', String(RETRY_AFTER_S));
     if (isHttpError(err) && err.expose) {
       // Only our own codes pass through; a library's (zlib's Z_DATA_ERROR, say) is no contract.
       const code = (err.apiCode as string | undefined) ?? BODY_PARSER_CODES[err.type as string] ?? 'invalid_body';
@@ -39,12 +53,17 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
       res.status(400).json({ error: { code: 'invalid_path', message: 'the request path is not valid percent-encoding' } });
       return;
     }
-    const status = isHttpError(err) ? err.status : 500;
-    log.error({ err: safeError(err), method: req.method, path: req.path }, 'request failed');
-    const unavailable = status === 503;
+    const unavailable = (isHttpError(err) && err.status === 503) || isDatabaseUnavailable(err) || isTemporalUnavailable(err);
+    if (unavailable) {
+      // Expected during an outage and answered for what it is; one line, no stack.
+      log.warn({ err: safeError(err), method: req.method, path: req.path }, 'dependency unavailable');
+      res.set('Retry-After', String(RETRY_AFTER_S));
+    } else {
+      log.error({ err: safeError(err), method: req.method, path: req.path }, 'request failed');
+    }
     res.status(unavailable ? 503 : 500).json({
       error: unavailable
-        ? { code: 'unavailable', message: err.message ?? 'a dependency is unavailable; retry later' }
+        ? { code: 'unavailable', message: isHttpError(err) ? err.message : 'a dependency (the database or Temporal) is unavailable; retry later' }
         : { code: 'internal_error', message: 'internal error; it has been logged' },
     });
   };

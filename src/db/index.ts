@@ -34,12 +34,38 @@ export interface DatabaseOptions {
 export const MIGRATIONS_DIR = path.resolve(__dirname, '..', '..', 'drizzle', 'migrations');
 // Any constant works; it only has to be the same in every Herald process sharing the database.
 const MIGRATION_LOCK_ID = 0x4e52_4c44;
+const CONNECT_TIMEOUT_S = 2;
+const RECONNECT_BACKOFF_S = 0.2;
+
+/**
+ * True when `err` says the database cannot be reached right now (refused, reset, timed out, shutting
+ * down), rather than that a query was wrong: the caller should answer 503 and be retried.
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  // Duck-typed: driver errors may come from another realm (jest's sandbox), where instanceof Error fails.
+  for (let e: unknown = err, depth = 0; typeof e === 'object' && e !== null && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code !== 'string') continue;
+    if (/^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENETUNREACH|CONNECTION_CLOSED|CONNECTION_ENDED|CONNECTION_DESTROYED|CONNECT_TIMEOUT)$/.test(code)) return true;
+    // SQLSTATE class 08 (connection exception), 57P01-57P03 (shutting down, cannot connect now).
+    if (/^08...$|^57P0[123]$/.test(code)) return true;
+  }
+  return false;
+}
 
 /** Connects to Postgres (server or PGlite) and applies pending migrations before returning. */
 export async function openDatabase(options: DatabaseOptions, log: Logger): Promise<DatabaseHandle> {
   if (options.url) {
     await migrateServer(options.url);
-    const client = postgres(options.url, { max: options.poolSize, onnotice: () => undefined });
+    // During an outage a query fails within about CONNECT_TIMEOUT_S, so the API answers 503 instead of
+    // hanging: postgres.js's own reconnect backoff grows to 20 s and holds queued queries that long.
+    // Retrying is Temporal's job (activities) and the client's (Retry-After), not the driver's.
+    const client = postgres(options.url, {
+      max: options.poolSize,
+      onnotice: () => undefined,
+      connect_timeout: CONNECT_TIMEOUT_S,
+      backoff: () => RECONNECT_BACKOFF_S,
+    });
     log.info({ driver: 'postgres', host: new URL(options.url).host }, 'database ready');
     return { db: drizzlePostgres(client, { schema }), driver: 'postgres', close: () => client.end({ timeout: 5 }) };
   }

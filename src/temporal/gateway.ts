@@ -169,7 +169,7 @@ export class TemporalGateway {
 
   async isReachable(): Promise<boolean> {
     try {
-      await this.client.connection.workflowService.getSystemInfo({});
+      await this.client.connection.withDeadline(Date.now() + 1500, () => this.client.connection.workflowService.getSystemInfo({}));
       return true;
     } catch {
       return false;

@@ -39,12 +39,22 @@ async function createScratchDatabase(): Promise<{ url: string; drop(): Promise<v
   };
 }
 
+const via = (url: string, hostPort: string) => Object.assign(new URL(url), { host: hostPort }).toString();
+
 /**
  * The whole service in-process against the suite's real Temporal dev server: its own task queue,
  * its own database (PGlite in a temp dir, or a scratch database on the real server), API on a free port.
  */
 export async function startTestStack(
-  options: { database?: DatabaseKind; env?: Record<string, string>; adapters?: Partial<Record<Channel, ChannelAdapter>>; resolve?: Resolve; log?: Logger } = {},
+  options: {
+    database?: DatabaseKind;
+    env?: Record<string, string>;
+    adapters?: Partial<Record<Channel, ChannelAdapter>>;
+    resolve?: Resolve;
+    log?: Logger;
+    /** Postgres only: reach the scratch database through this host:port (a proxy a test can cut). */
+    databaseVia?: string;
+  } = {},
 ): Promise<TestStack> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'herald-data-'));
   const scratch = options.database === 'postgres' ? await createScratchDatabase() : undefined;
@@ -55,7 +65,7 @@ export async function startTestStack(
     DATA_DIR: dataDir,
     TEMPORAL_ADDRESS: process.env.TEST_TEMPORAL_ADDRESS,
     TEMPORAL_TASK_QUEUE: `test-${randomBytes(6).toString('hex')}`,
-    ...(scratch ? { DATABASE_URL: scratch.url } : {}),
+    ...(scratch ? { DATABASE_URL: options.databaseVia ? via(scratch.url, options.databaseVia) : scratch.url } : {}),
     ...TEST_OUTBOUND_ENV,
     ...options.env,
   });
