@@ -31,6 +31,8 @@ import type { deadLetterBatchWorkflow, notificationWorkflowV4 } from '../../work
 import { notificationDetails, notificationSummary } from '../../workflows/summaries';
 
 const UPDATE_DEADLINE_MS = 30_000;
+/** A start is one call to the frontend, with no worker in the way: 10 s means the cluster is not answering. */
+const START_DEADLINE_MS = 10_000;
 const GRPC_DEADLINE_EXCEEDED = 4;
 
 /** A definitive answer to a cancel or change: it happened, or it came too late (and why). */
@@ -61,7 +63,9 @@ export class TemporalGateway {
    */
   async startNotification(input: NotificationInput, { redrive = false } = {}): Promise<boolean> {
     try {
-      await this.client.workflow.start<typeof notificationWorkflowV4>('notificationWorkflowV4', {
+      // Bounded like an update: with the cluster away the client would retry for tens of seconds; the
+      // caller answers 503 and the client's retry with the same key starts it (USE_EXISTING).
+      await this.client.connection.withDeadline(Date.now() + START_DEADLINE_MS, () => this.client.workflow.start<typeof notificationWorkflowV4>('notificationWorkflowV4', {
         workflowId: input.notificationId,
         taskQueue: this.taskQueue,
         args: [input],
@@ -81,7 +85,7 @@ export class TemporalGateway {
                 { key: NotificationSummaryKey, value: notificationSummary(input) },
               ]),
         ],
-      });
+      }));
       return true;
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) return false;
