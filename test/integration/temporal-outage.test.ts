@@ -9,7 +9,7 @@ import { startTcpProxy, type TcpProxy } from '../setup/tcp-proxy';
  * never a 500 and never a hang,
  * and a create refused then is accepted by the client's retry with the same key.
  */
-/** The API's own deadlines: 10 s for a start, 30 s for an update (which also waits for a worker). */
+/** The API's own deadlines: 15 s for a start, 30 s for an update (which also waits for a worker). */
 const ANSWER_WITHIN_MS = 31_000;
 
 let proxy: TcpProxy;
