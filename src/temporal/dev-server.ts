@@ -42,7 +42,10 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   }
   args.push(...searchAttributeFlags(), '--log-level', 'warn', ...(options.extraArgs ?? []));
 
+  const pidFile = dbFile ? `${dbFile}.pid` : undefined;
+  if (pidFile) await reapOrphan(pidFile, dbFile!, log);
   const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  if (pidFile && child.pid) fs.writeFileSync(pidFile, String(child.pid));
   let output = '';
   const collect = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-4000);
@@ -65,13 +68,56 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     uiUrl: uiPort === null ? undefined : `http://127.0.0.1:${uiPort}`,
     process: child,
     async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        await exited;
+        clearTimeout(timer);
+      }
+      if (pidFile) fs.rmSync(pidFile, { force: true });
     },
   };
+}
+
+/**
+ * A dev server left running by an embedded default that was killed (kill -9, OOM) still holds the
+ * port and the SQLite file; a new start would attach to it or fail. Its pid is in `pidFile`: if that
+ * process is still a dev server on this very file, it is stopped first. Identity is read from
+ * /proc, so on systems without it nothing is killed.
+ */
+async function reapOrphan(pidFile: string, dbFile: string, log: Logger): Promise<void> {
+  let pid: number;
+  try {
+    pid = Number(fs.readFileSync(pidFile, 'utf8').trim());
+  } catch {
+    return;
+  }
+  let cmdline = '';
+  try {
+    cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return; // gone, or not knowable here
+  }
+  const args = cmdline.split('\0');
+  if (!Number.isInteger(pid) || pid <= 1 || !args.includes('start-dev') || !args.includes(dbFile)) return;
+  log.warn({ pid, dbFile }, 'stopping a temporal dev server left running by an earlier run');
+  const alive = () => {
+    try {
+      return !fs.readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
+    } catch {
+      return false;
+    }
+  };
+  const signal = (name: NodeJS.Signals) => {
+    try {
+      process.kill(pid, name);
+    } catch {
+      // already gone
+    }
+  };
+  signal('SIGTERM');
+  for (let waited = 0; alive() && waited < 10_000; waited += 100) await new Promise((r) => setTimeout(r, 100));
+  if (alive()) signal('SIGKILL');
 }
 
 async function waitUntilServing(address: string, exited: Promise<number | null>, timeoutMs: number): Promise<void> {

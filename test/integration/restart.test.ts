@@ -32,7 +32,9 @@ describe('the embedded default across a restart', () => {
     };
   });
   afterAll(async () => {
-    running?.child.kill('SIGKILL');
+    // SIGTERM: a SIGKILL here would leave the service's dev server running after the suite.
+    running?.child.kill('SIGTERM');
+    await running?.exited;
     await receiver?.close();
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
@@ -68,5 +70,33 @@ describe('the embedded default across a restart', () => {
     running.child.kill('SIGTERM');
     expect(await running.exited).toBe(0);
     running = undefined;
+  });
+
+  test('after a kill -9 of the service, the next start stops the dev server it left behind', async () => {
+    const pidFile = path.join(dataDir, 'temporal.sqlite.pid');
+    const alive = (pid: number) => {
+      try {
+        return !fs.readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
+      } catch {
+        return false;
+      }
+    };
+    running = await startService(env);
+    const orphan = Number(fs.readFileSync(pidFile, 'utf8'));
+    running.child.kill('SIGKILL');
+    await running.exited;
+    running = undefined;
+    // The kill gave the service no chance to stop its dev server.
+    expect(alive(orphan)).toBe(true);
+
+    running = await startService(env);
+    expect(alive(orphan)).toBe(false);
+    expect(Number(fs.readFileSync(pidFile, 'utf8'))).not.toBe(orphan);
+    expect((await call(`http://127.0.0.1:${env.PORT}`, 'GET', '/readyz')).status).toBe(200);
+
+    running.child.kill('SIGTERM');
+    expect(await running.exited).toBe(0);
+    running = undefined;
+    expect(fs.existsSync(pidFile)).toBe(false);
   });
 });
