@@ -34,4 +34,7 @@ if [ "$(psql_admin -c "select 1 from pg_roles where rolname = '$ROLE'")" != 1 ];
   say "creating role $ROLE"
   psql_admin -c "create role $ROLE login createdb password '$PASSWORD'" >&2
 fi
+# DROP DATABASE ... WITH (FORCE) on a scratch database must also end an autovacuum worker that
+# happens to be in it, which needs pg_signal_backend (granting it twice is harmless).
+psql_admin -c "grant pg_signal_backend to $ROLE" >/dev/null 2>&1 || say "could not grant pg_signal_backend to $ROLE"
 echo "postgres://$ROLE:$PASSWORD@127.0.0.1:$port/postgres"
