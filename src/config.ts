@@ -42,6 +42,14 @@ const csv = z
       .filter(Boolean),
   );
 
+/**
+ * Faults `npm run chaos` injects to prove recovery paths that cannot be reached from outside:
+ * `crash_before_workflow_start` kills the API process after a notification's row is committed and
+ * before its workflow is started. Refused in production.
+ */
+export const FAULTS = ['crash_before_workflow_start'] as const;
+export type Fault = (typeof FAULTS)[number];
+
 /** Defaults per channel; every field is overridable with RETRY_<CHANNEL>_<FIELD>. */
 const RETRY_DEFAULTS: Record<Channel, { initial: string; max: string; attempts: number; timeout: string; budget: string; configuration: string }> = {
   webhook: { initial: '2s', max: '5m', attempts: 10, timeout: '15s', budget: '2h', configuration: '10m' },
@@ -51,6 +59,8 @@ const RETRY_DEFAULTS: Record<Channel, { initial: string; max: string; attempts: 
 };
 
 const retryVar = (channel: Channel, field: string) => `RETRY_${channel.toUpperCase()}_${field}`;
+/** SEND_<CHANNEL>_MAX_CONCURRENT and SEND_<CHANNEL>_MAX_PER_SECOND: the channel's worker slots and rate cap. */
+const sendVar = (channel: Channel, field: string) => `SEND_${channel.toUpperCase()}_${field}`;
 const retrySchema = z.object(
   Object.fromEntries(
     CHANNELS.flatMap((channel) => {
@@ -62,9 +72,11 @@ const retrySchema = z.object(
         [retryVar(channel, 'ATTEMPT_TIMEOUT'), duration(d.timeout, { positive: true })],
         [retryVar(channel, 'TOTAL_TIMEOUT'), duration(d.budget, { positive: true })],
         [retryVar(channel, 'CONFIGURATION_DELAY'), duration(d.configuration, { positive: true })],
+        [sendVar(channel, 'MAX_CONCURRENT'), positiveInt.default(100)],
+        [sendVar(channel, 'MAX_PER_SECOND'), z.coerce.number().positive().optional()],
       ];
     }),
-  ) as Record<string, z.ZodType<number, string | undefined>>,
+  ) as Record<string, z.ZodType<number | undefined, string | undefined>>,
 );
 
 const envSchema = z.object({
@@ -78,6 +90,7 @@ const envSchema = z.object({
   DATABASE_POOL_SIZE: positiveInt.default(10),
   API_KEYS: csv,
   API_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(6000),
+  FAULT_INJECTION: csv.pipe(z.array(z.enum(FAULTS))),
   TEMPORAL_ADDRESS: z.string().optional(),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('herald-notifications'),
@@ -177,7 +190,7 @@ export interface Config {
   /** `auto`: readable lines on a terminal outside production, JSON otherwise. */
   logFormat: 'auto' | 'pretty' | 'json';
   /** `rateLimitPerMinute`: requests per API key per minute in one API process; 0: no limit. */
-  api: { host: string; port: number; apiKeys: string[]; rateLimitPerMinute: number };
+  api: { host: string; port: number; apiKeys: string[]; rateLimitPerMinute: number; faults: Fault[] };
   dataDir: string;
   database: { url?: string; pgliteDir: string; poolSize: number };
   temporal: {
@@ -244,7 +257,16 @@ export interface Config {
     };
     telegram?: { botToken: string; apiBaseUrl: string; timeoutMs: number };
     retry: Record<Channel, RetrySettings>;
+    /** Each channel's sends run on a task queue of their own, with these limits (docs/channels.md). */
+    sending: Record<Channel, SendLimits>;
   };
+}
+
+export interface SendLimits {
+  /** Sends of this channel one worker makes at once (its own slots: others' sends never wait for them). */
+  maxConcurrent: number;
+  /** Sends per second across all workers, enforced by the Temporal server; unset: no cap. */
+  maxPerSecond?: number;
 }
 
 /** Parses and validates the environment once; throws ConfigError naming every bad variable. */
@@ -268,7 +290,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (Boolean(e.VAPID_PUBLIC_KEY) !== Boolean(e.VAPID_PRIVATE_KEY)) {
     throw new ConfigError(['VAPID_PUBLIC_KEY / VAPID_PRIVATE_KEY: set both or neither']);
   }
-  const r = retries.data;
+  if (e.FAULT_INJECTION.length > 0 && e.NODE_ENV === 'production') {
+    throw new ConfigError(['FAULT_INJECTION: faults are for npm run chaos, never for production']);
+  }
+  const r = retries.data as Record<string, number>;
   const configurationDelaySet = (channel: Channel) => set[retryVar(channel, 'CONFIGURATION_DELAY')] !== undefined;
   const retryProblems = CHANNELS.flatMap((channel) => {
     const [initial, max, attempt, total, configuration] = (['INITIAL_INTERVAL', 'MAX_INTERVAL', 'ATTEMPT_TIMEOUT', 'TOTAL_TIMEOUT', 'CONFIGURATION_DELAY'] as const).map((f) => r[retryVar(channel, f)]);
@@ -297,12 +322,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ]),
   ) as Record<Channel, RetrySettings>;
 
+  const sending = Object.fromEntries(
+    CHANNELS.map((channel): [Channel, SendLimits] => [
+      channel,
+      { maxConcurrent: r[sendVar(channel, 'MAX_CONCURRENT')], ...(r[sendVar(channel, 'MAX_PER_SECOND')] ? { maxPerSecond: r[sendVar(channel, 'MAX_PER_SECOND')] } : {}) },
+    ]),
+  ) as Record<Channel, SendLimits>;
+
   const uiUrl = (e.TEMPORAL_UI_URL ?? (e.TEMPORAL_ADDRESS ? undefined : `http://127.0.0.1:${e.TEMPORAL_UI_PORT}`))?.replace(/\/+$/, '');
   return {
     env: e.NODE_ENV,
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT,
-    api: { host: e.HOST, port: e.PORT, apiKeys: e.API_KEYS, rateLimitPerMinute: e.API_RATE_LIMIT_PER_MINUTE },
+    api: { host: e.HOST, port: e.PORT, apiKeys: e.API_KEYS, rateLimitPerMinute: e.API_RATE_LIMIT_PER_MINUTE, faults: e.FAULT_INJECTION },
     metrics: { workerPort: e.WORKER_METRICS_PORT, temporalSdkAddress: e.TEMPORAL_METRICS_ADDRESS },
     dataDir,
     database: { url: e.DATABASE_URL, pgliteDir: path.join(dataDir, 'pglite'), poolSize: e.DATABASE_POOL_SIZE },
@@ -362,6 +394,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         ? { botToken: e.TELEGRAM_BOT_TOKEN, apiBaseUrl: e.TELEGRAM_API_BASE_URL, timeoutMs: e.TELEGRAM_TIMEOUT }
         : undefined,
       retry,
+      sending,
     },
   };
 }

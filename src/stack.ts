@@ -1,7 +1,7 @@
 import type { Resolve } from './net/outbound';
 import { dataConverterFor } from './temporal/codec';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, type Worker, type WorkerOptions } from '@temporalio/worker';
 import { startApiServer, type ApiServer } from './api/server';
 import { configuredChannels, vapidKeys } from './channels';
 import { createRenderer } from './notifications/templates';
@@ -14,7 +14,7 @@ import { TemporalGateway } from './temporal/gateway';
 import { installTemporalRuntime } from './temporal/logging';
 import { countingTransitions, createMetrics, type Metrics } from './metrics';
 import { ensureSearchAttributes } from './temporal/search-attributes';
-import { createWorker } from './worker';
+import { createWorkers } from './worker';
 import type { Channel } from '../workflows/definitions';
 
 export interface StackOptions {
@@ -65,12 +65,12 @@ export async function startStack({ config, log, temporalAddress, run, workflowBu
   const reporter = countingTransitions(createDeliveryReporter(config.reports, database.db, log, metrics), metrics);
 
   let workerConnection: NativeConnection | undefined;
-  let worker: Awaited<ReturnType<typeof createWorker>> | undefined;
+  let workers: Awaited<ReturnType<typeof createWorkers>> = [];
   let workerDone: Promise<void> | undefined;
   if (run.worker) {
     workerConnection = await NativeConnection.connect({ address: temporalAddress });
-    worker = await createWorker({ config, db: database.db, log, connection: workerConnection, temporal, reporter, metrics, workflowBundle, adapters, resolve });
-    workerDone = worker.run();
+    workers = await createWorkers({ config, db: database.db, log, connection: workerConnection, temporal, reporter, metrics, workflowBundle, adapters, resolve });
+    workerDone = runTogether(workers);
     log.info({ taskQueue: config.temporal.taskQueue }, 'worker polling');
   }
   const api = run.api
@@ -83,6 +83,7 @@ export async function startStack({ config, log, temporalAddress, run, workflowBu
           log,
           apiKeys: config.api.apiKeys,
           rateLimitPerMinute: config.api.rateLimitPerMinute,
+          faults: config.api.faults,
           channels: [...new Set([...configuredChannels(config), ...(Object.keys(adapters ?? {}) as Channel[])])],
           renderer: createRenderer(database.db, config.defaultLocale),
           vapidPublicKey: vapidKeys(config)?.publicKey,
@@ -107,11 +108,26 @@ export async function startStack({ config, log, temporalAddress, run, workflowBu
     async stop() {
       // Order matters: stop taking requests, let in-flight activities finish, then close what they use.
       await api?.stop();
-      if (worker && worker.getState() === 'RUNNING') worker.shutdown();
+      for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
       await workerDone?.catch((err) => log.error({ err }, 'worker stopped with an error'));
       await workerConnection?.close();
       await connection.close();
       await database.close();
     },
   };
+}
+
+/**
+ * Runs the workers until all have stopped; one that fails stops the others, and the failure is
+ * what the returned promise rejects with (the process then exits, as with a single worker).
+ */
+async function runTogether(workers: Worker[]): Promise<void> {
+  const runs = workers.map((w) => w.run());
+  try {
+    await Promise.all(runs);
+  } catch (err) {
+    for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
+    await Promise.allSettled(runs);
+    throw err;
+  }
 }

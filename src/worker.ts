@@ -12,7 +12,8 @@ import type { DeliveryReporter } from './reports';
 import type { TemporalGateway } from './temporal/gateway';
 import { createRenderer } from './notifications/templates';
 import { WORKFLOW_BUNDLER_OPTIONS, WORKFLOWS_PATH } from './temporal/workflow-bundle';
-import type { Channel } from '../workflows/definitions';
+import { channelTaskQueue, CHANNELS, type Channel } from '../workflows/definitions';
+import { SEND_ACTIVITY } from '../workflows/fan-out';
 
 export interface WorkerDeps {
   config: Config;
@@ -55,25 +56,51 @@ export function activityDeps({
   };
 }
 
-export async function createWorker({ config, db, log, connection, temporal, reporter, metrics, workflowBundle, adapters, resolve }: WorkerDeps): Promise<Worker> {
+/**
+ * The worker's parts, all on one connection: the main worker runs the workflows, their local
+ * activities and the activities that are not sends; each channel has a worker of its own on the
+ * channel's task queue, with its own slots and optional rate cap, that runs that channel's sends
+ * (the due-time activity's first attempt included). A provider that hangs fills its own channel's
+ * slots, and the other channels' sends go on.
+ */
+export async function createWorkers({ config, db, log, connection, temporal, reporter, metrics, workflowBundle, adapters, resolve }: WorkerDeps): Promise<Worker[]> {
   // Read by our patch of the SDK (patches/) in the workflow threads, which copy this environment
   // when Worker.create starts them.
   process.env.HERALD_WORKFLOW_STACK_TRACES = config.temporal.worker.workflowStackTraces ? 'on' : 'off';
   process.env.HERALD_WORKFLOW_WATCHDOG = config.temporal.worker.workflowWatchdog ? 'on' : 'off';
-  return Worker.create({
+  const activities = createActivities(activityDeps({ config, db, log, temporal, reporter, metrics, adapters, resolve }));
+  const common = {
     connection,
     namespace: config.temporal.namespace,
-    taskQueue: config.temporal.taskQueue,
     dataConverter: dataConverterFor(config.temporal.encryptionKeys),
-    ...(workflowBundle ? { workflowBundle } : { workflowsPath: WORKFLOWS_PATH, bundlerOptions: WORKFLOW_BUNDLER_OPTIONS }),
-    activities: createActivities(activityDeps({ config, db, log, temporal, reporter, metrics, adapters, resolve })),
     shutdownGraceTime: config.temporal.shutdownGraceMs,
-    maxCachedWorkflows: config.temporal.worker.maxCachedWorkflows,
-    stickyQueueScheduleToStartTimeout: config.temporal.worker.stickyQueueTimeoutMs,
-    maxConcurrentWorkflowTaskExecutions: config.temporal.worker.maxConcurrentWorkflowTasks,
-    maxConcurrentActivityTaskExecutions: config.temporal.worker.maxConcurrentActivities,
-    maxConcurrentLocalActivityExecutions: config.temporal.worker.maxConcurrentLocalActivities,
-    workflowTaskPollerBehavior: { type: 'simple-maximum', maximum: config.temporal.worker.workflowPollers },
-    activityTaskPollerBehavior: { type: 'simple-maximum', maximum: config.temporal.worker.activityPollers },
+  };
+  const { worker: settings } = config.temporal;
+  const main = Worker.create({
+    ...common,
+    taskQueue: config.temporal.taskQueue,
+    ...(workflowBundle ? { workflowBundle } : { workflowsPath: WORKFLOWS_PATH, bundlerOptions: WORKFLOW_BUNDLER_OPTIONS }),
+    activities,
+    maxCachedWorkflows: settings.maxCachedWorkflows,
+    stickyQueueScheduleToStartTimeout: settings.stickyQueueTimeoutMs,
+    maxConcurrentWorkflowTaskExecutions: settings.maxConcurrentWorkflowTasks,
+    maxConcurrentActivityTaskExecutions: settings.maxConcurrentActivities,
+    maxConcurrentLocalActivityExecutions: settings.maxConcurrentLocalActivities,
+    workflowTaskPollerBehavior: { type: 'simple-maximum', maximum: settings.workflowPollers },
+    activityTaskPollerBehavior: { type: 'simple-maximum', maximum: settings.activityPollers },
   });
+  // Every channel is polled, configured or not: a run may schedule a send on any channel's queue, and
+  // an unconfigured channel's send answers "skipped" at once instead of waiting for a worker forever.
+  const senders = CHANNELS.map((channel) => {
+    const limits = config.channels.sending[channel];
+    return Worker.create({
+      ...common,
+      taskQueue: channelTaskQueue(config.temporal.taskQueue, channel),
+      activities: { deliverAtDueTime: activities.deliverAtDueTime, [SEND_ACTIVITY[channel]]: activities[SEND_ACTIVITY[channel]] },
+      maxConcurrentActivityTaskExecutions: limits.maxConcurrent,
+      ...(limits.maxPerSecond ? { maxTaskQueueActivitiesPerSecond: limits.maxPerSecond } : {}),
+      activityTaskPollerBehavior: { type: 'simple-maximum', maximum: Math.min(settings.activityPollers, limits.maxConcurrent) },
+    });
+  });
+  return Promise.all([main, ...senders]);
 }

@@ -6,6 +6,12 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 export const CHANNELS = ['webhook', 'fcm', 'webpush', 'telegram'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
+/**
+ * The task queue a channel's sends run on (from `notificationWorkflowV5` on): each has its own worker
+ * slots and rate cap, so a slow or failing provider cannot hold the sends of the others.
+ */
+export const channelTaskQueue = (taskQueue: string, channel: Channel) => `${taskQueue}-send-${channel}`;
+
 export const STATUSES = ['SCHEDULED', 'DEFERRED', 'SENDING', 'DELIVERED', 'FAILED', 'CANCELLED', 'EXPIRED'] as const;
 export type NotificationStatus = (typeof STATUSES)[number];
 export const PENDING_STATUSES = ['SCHEDULED', 'DEFERRED'] as const satisfies readonly NotificationStatus[];

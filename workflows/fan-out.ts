@@ -6,7 +6,8 @@ import type { Channel, Content, NotificationInput, TargetResult } from './defini
 import { backoffAfter, SEND_BACKOFF_COEFFICIENT } from './activity-options';
 import { sendInputFor } from './send-input';
 
-const SEND_ACTIVITY = {
+/** The send activity of each channel (the worker registers each on its channel's task queue). */
+export const SEND_ACTIVITY = {
   webhook: 'sendWebhook',
   fcm: 'sendFcm',
   webpush: 'sendWebPush',
@@ -14,8 +15,9 @@ const SEND_ACTIVITY = {
 } as const satisfies Record<Channel, keyof Activities>;
 
 /** Each channel gets its own retry policy; the worker's configuration supplies it through the plan. */
-function sender(channel: Channel, policy: RetrySettings): (input: SendInput) => Promise<SendOutput> {
+function sender(channel: Channel, policy: RetrySettings, taskQueue?: string): (input: SendInput) => Promise<SendOutput> {
   const activities = proxyActivities<Activities>({
+    ...(taskQueue ? { taskQueue } : {}),
     startToCloseTimeout: policy.attemptTimeoutMs,
     scheduleToCloseTimeout: policy.totalTimeoutMs,
     // Once a provider call is under way its outcome matters (it may have been accepted): wait for it.
@@ -58,21 +60,28 @@ export function policyAfterFirstAttempt(policy: RetrySettings, first: Extract<Fi
   };
 }
 
+export interface SendOptions {
+  /** Sees each result as it lands, so the status query can show progress. */
+  onResult: (result: TargetResult) => void;
+  /**
+   * A notification with a single target has its send activity record DELIVERED under this number
+   * (`recorded` says it did), which saves the workflow a database step.
+   */
+  deliveredSeq?: number;
+  /** The due-time activity has already made the single target's first attempt: only what its retry policy leaves is sent from here. */
+  firstAttempt?: FirstAttempt;
+  /** The task queue of each channel's sends; unset, they run on the workflow's own. */
+  taskQueueFor?: (channel: Channel) => string;
+}
+
 /**
  * Sends to the planned targets, following the notification's routing: `all` fans out at once;
  * `fallback` tries channels in the given order and stops at the first one that delivers.
- * `onResult` sees each result as it lands, so the status query can show progress.
- * With `deliveredSeq`, a notification with a single target has its send activity record DELIVERED
- * under that number (`recorded` says it did), which saves the workflow a database step.
- * With `firstAttempt`, the due-time activity has already made the single target's first attempt:
- * only what its retry policy leaves is sent from here.
  */
 export async function sendPlanned(
   input: NotificationInput & { content: Content },
   plan: DeliveryPlan,
-  onResult: (result: TargetResult) => void,
-  deliveredSeq?: number,
-  firstAttempt?: FirstAttempt,
+  { onResult, deliveredSeq, firstAttempt, taskQueueFor }: SendOptions,
 ): Promise<{ results: TargetResult[]; recorded: boolean }> {
   plan.unavailable.forEach(onResult);
   const results: TargetResult[] = [...plan.unavailable];
@@ -91,7 +100,7 @@ export async function sendPlanned(
   async function attempt(t: PlannedTarget, policy: RetrySettings, attemptsBefore = 0): Promise<TargetResult> {
     const offset = (input.attemptOffset ?? 0) + attemptsBefore;
     try {
-      const out = await sender(t.channel, policy)(sendInputFor(input, t.targetId, { recordDeliveredAs, attemptOffset: offset }));
+      const out = await sender(t.channel, policy, taskQueueFor?.(t.channel))(sendInputFor(input, t.targetId, { recordDeliveredAs, attemptOffset: offset }));
       if (out.recorded) recorded = true;
       return { ...about(t), outcome: out.outcome, errorType: out.reason };
     } catch (err) {

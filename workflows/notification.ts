@@ -13,7 +13,9 @@ import {
 import type { Activities, DueDelivery } from '../activities';
 import { DATABASE_LOCAL_ACTIVITY, DUE_DELIVERY_ACTIVITY } from './activity-options';
 import {
+  channelTaskQueue,
   NotificationStatusKey,
+  type Channel,
   ScheduledAtKey,
   type Change,
   type NotificationInput,
@@ -27,7 +29,7 @@ import { isPending, statusView, tooLate, type Command, type RunState } from './s
 import { liveDetails, waitSummary } from './summaries';
 
 const local = proxyLocalActivities<Activities>(DATABASE_LOCAL_ACTIVITY);
-const dueTime = proxyActivities<Activities>(DUE_DELIVERY_ACTIVITY);
+const dueTimeOn = (taskQueue?: string) => proxyActivities<Activities>({ ...DUE_DELIVERY_ACTIVITY, ...(taskQueue ? { taskQueue } : {}) });
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const nonCancellable = <T>(fn: () => Promise<T>) => CancellationScope.nonCancellable(fn);
@@ -44,6 +46,12 @@ interface Shape {
    * (`deliverAtDueTime`), instead of a local activity followed by a send activity.
    */
   sendWithDecision: boolean;
+  /**
+   * Every send, the due-time activity's first attempt included, runs on its channel's own task
+   * queue (`channelTaskQueue`) instead of the workflow's: a hanging provider holds only its own
+   * channel's worker slots.
+   */
+  channelQueues: boolean;
 }
 
 /**
@@ -54,19 +62,25 @@ interface Shape {
  * with one send activity per target under the channel's retry policy; an outcome the send did not
  * record is written by one local activity. The NotificationStatus search attribute follows every
  * recorded status except the short-lived SENDING: it goes from SCHEDULED straight to the outcome.
+ * Every send runs on its channel's own task queue.
  */
+export async function notificationWorkflowV5(input: NotificationInput): Promise<NotificationResult> {
+  return runNotification(input, { mirrorSending: false, sendWithDecision: true, channelQueues: true });
+}
+
+/** Runs started before V5: the same, but every send runs on the workflow's own task queue. */
 export async function notificationWorkflowV4(input: NotificationInput): Promise<NotificationResult> {
-  return runNotification(input, { mirrorSending: false, sendWithDecision: true });
+  return runNotification(input, { mirrorSending: false, sendWithDecision: true, channelQueues: false });
 }
 
 /** Runs started before V4: the due-time decision is a local activity, and every send an activity of its own. */
 export async function notificationWorkflowV3(input: NotificationInput): Promise<NotificationResult> {
-  return runNotification(input, { mirrorSending: false, sendWithDecision: false });
+  return runNotification(input, { mirrorSending: false, sendWithDecision: false, channelQueues: false });
 }
 
 /** Runs started before V3, identical to V3 but for SENDING, which they also write to NotificationStatus. */
 export async function notificationWorkflowV2(input: NotificationInput): Promise<NotificationResult> {
-  return runNotification(input, { mirrorSending: true, sendWithDecision: false });
+  return runNotification(input, { mirrorSending: true, sendWithDecision: false, channelQueues: false });
 }
 
 async function runNotification(input: NotificationInput, shape: Shape): Promise<NotificationResult> {
@@ -84,6 +98,7 @@ async function runNotification(input: NotificationInput, shape: Shape): Promise<
     cancelling: false,
   };
   installHandlers(input, s);
+  const taskQueueFor = shape.channelQueues ? (channel: Channel) => channelTaskQueue(workflowInfo().taskQueue, channel) : undefined;
   /** The Temporal UI's "current details": where the notification stands (no history event; read by the UI's query). */
   const explain = () => setCurrentDetails(liveDetails(statusView(input, s)));
 
@@ -201,7 +216,7 @@ async function runNotification(input: NotificationInput, shape: Shape): Promise<
       if (workflowInfo().continueAsNewSuggested && allHandlersFinished()) {
         const carried: ResumeState = { seq: s.seq, status: s.status as ResumeState['status'], reason: s.reason, deferReason: s.deferReason, dueAt: iso(s.dueAt) };
         // The next run keeps this run's workflow type, and so its shape.
-        return await continueAsNew<typeof notificationWorkflowV4>({ ...input, content: s.content, scheduledAt: s.scheduledAt, resume: carried });
+        return await continueAsNew<typeof notificationWorkflowV5>({ ...input, content: s.content, scheduledAt: s.scheduledAt, resume: carried });
       }
       // A durable timer that a queued command cuts short: survives restarts, costs nothing while it waits.
       // Its summary says in the UI what it waits for; the metadata is not part of what a replay compares.
@@ -221,7 +236,8 @@ async function runNotification(input: NotificationInput, shape: Shape): Promise<
       };
       const decision = await nonCancellable(() =>
         shape.sendWithDecision
-          ? dueTime.deliverAtDueTime({ ...due, content: s.content, metadata: input.metadata, ...(input.attemptOffset ? { attemptOffset: input.attemptOffset } : {}) })
+          ? // Only a notification on one channel can have its first attempt made here: it runs on that channel's queue.
+            dueTimeOn(input.channels.length === 1 ? taskQueueFor?.(input.channels[0]) : undefined).deliverAtDueTime({ ...due, content: s.content, metadata: input.metadata, ...(input.attemptOffset ? { attemptOffset: input.attemptOffset } : {}) })
           : local.decideAtDueTime(due),
       );
       sending = adoptDecision(decision);
@@ -245,7 +261,7 @@ async function runNotification(input: NotificationInput, shape: Shape): Promise<
       s.targets.push(r);
       explain();
     };
-    const { results, recorded } = await sendPlanned({ ...input, content: s.content }, plan, onResult, deliveredSeq, sending.firstAttempt);
+    const { results, recorded } = await sendPlanned({ ...input, content: s.content }, plan, { onResult, deliveredSeq, firstAttempt: sending.firstAttempt, taskQueueFor });
     const outcome = outcomeOf(results);
     if (recorded) {
       s.seq = deliveredSeq;

@@ -1,4 +1,5 @@
 import type { PayloadCodec } from '@temporalio/common';
+import type { Fault } from '../config';
 import cors from 'cors';
 import express, { type RequestHandler } from 'express';
 import { getAbsoluteFSPath as swaggerUiPath } from 'swagger-ui-dist';
@@ -39,6 +40,8 @@ export interface ApiDeps {
   codec?: PayloadCodec;
   /** Browser origins (the Temporal Web UI) that may call /v1/codec. */
   codecCorsOrigins: string[];
+  /** Faults injected by `npm run chaos` (FAULT_INJECTION); none otherwise. */
+  faults?: Fault[];
   /** Requests per API key per minute (0: none). */
   rateLimitPerMinute: number;
   channels: Channel[];

@@ -1,4 +1,5 @@
 import type { Channel, NotificationInput } from '../../workflows/definitions';
+import type { Fault } from '../config';
 import { apiError } from '../api/errors';
 import type { Database } from '../db';
 import { acceptNotification, findByIdempotencyKey, withdrawNotification, type NotificationRow } from '../db/notifications';
@@ -20,6 +21,7 @@ export interface CreateDeps {
   /** Channels this deployment can send on. */
   channels: Channel[];
   renderer: Renderer;
+  faults?: Fault[];
 }
 
 /** Refuses, before anything is stored, a notification that could never be sent as asked. */
@@ -94,6 +96,8 @@ export async function createNotification(
     if (!answer) throw new Error(`idempotency key conflict without a row for ${id}`);
     return answer;
   }
+  // The chaos suite's crash between the commit and the start: the client's retry must heal it.
+  if (deps.faults?.includes('crash_before_workflow_start')) process.kill(process.pid, 'SIGKILL');
   if (!(await temporal.startNotification(input))) {
     // Postgres lost the key but Temporal still remembers a closed run under this id.
     await withdrawNotification(db, id);

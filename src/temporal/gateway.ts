@@ -27,7 +27,7 @@ import {
   type StatusView,
   type TooLateDetails,
 } from '../../workflows/definitions';
-import type { deadLetterBatchWorkflow, notificationWorkflowV4 } from '../../workflows';
+import type { deadLetterBatchWorkflow, notificationWorkflowV5 } from '../../workflows';
 import { notificationDetails, notificationSummary } from '../../workflows/summaries';
 
 const UPDATE_DEADLINE_MS = 30_000;
@@ -65,7 +65,7 @@ export class TemporalGateway {
     try {
       // Bounded like an update: with the cluster away the client would retry for tens of seconds; the
       // caller answers 503 and the client's retry with the same key starts it (USE_EXISTING).
-      await this.client.connection.withDeadline(Date.now() + START_DEADLINE_MS, () => this.client.workflow.start<typeof notificationWorkflowV4>('notificationWorkflowV4', {
+      await this.client.connection.withDeadline(Date.now() + START_DEADLINE_MS, () => this.client.workflow.start<typeof notificationWorkflowV5>('notificationWorkflowV5', {
         workflowId: input.notificationId,
         taskQueue: this.taskQueue,
         args: [input],

@@ -5,6 +5,8 @@ const LEVELS = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERR
 
 let installed = false;
 
+const NO_WORKFLOWS = 'No workflows registered, not polling for workflow tasks';
+
 /**
  * Sets up the SDK's runtime, once per process: its own logs (worker, workflow and activity loggers)
  * go through pino, and, when `metricsAddress` is given, its worker metrics (task latencies, slots,
@@ -16,8 +18,10 @@ export function installTemporalRuntime(log: Logger, { metricsAddress }: { metric
   const sdkLog = log.child({ component: 'temporal' });
   Runtime.install({
     logger: new DefaultLogger('INFO', ({ level, message, meta }: LogEntry) => {
-      // The workflow bundler reports webpack's build as dozens of lines at INFO: kept at debug, out of the way.
-      const quieter = level === 'INFO' && message.includes('\n') ? 'debug' : LEVELS[level];
+      // The workflow bundler reports webpack's build as dozens of lines at INFO, and each channel's
+      // activity-only worker warns that it runs no workflows, as meant: both kept at debug, out of the way.
+      const expected = (level === 'INFO' && message.includes('\n')) || message === NO_WORKFLOWS;
+      const quieter = expected ? 'debug' : LEVELS[level];
       sdkLog[quieter](meta ?? {}, message);
     }),
     ...(metricsAddress

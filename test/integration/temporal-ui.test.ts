@@ -75,6 +75,8 @@ describe('the Temporal UI explains each notification', () => {
 
     await w.api.put(`/v1/users/${userId}/preferences`, { timeZone: 'UTC', quietHours: null });
     await w.api.waitFor(created.body.id, 'DELIVERED');
+    // The send records DELIVERED; the run completes a moment later.
+    await handle(created.body.id).result();
     const description = await handle(created.body.id).describe();
     expect(description.status.name).toBe('COMPLETED');
   });

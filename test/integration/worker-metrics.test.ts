@@ -54,7 +54,7 @@ describe('a worker process on its own', () => {
     // One workflow task and one activity task, so the SDK has task latencies to export: a notification
     // whose row does not exist (its due-time activity fails and is retried until terminated below).
     connection = await Connection.connect({ address: process.env.TEST_TEMPORAL_ADDRESS });
-    await new Client({ connection }).workflow.start('notificationWorkflowV4', {
+    await new Client({ connection }).workflow.start('notificationWorkflowV5', {
       taskQueue,
       workflowId,
       args: [

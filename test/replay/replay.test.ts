@@ -32,16 +32,18 @@ describe('replaying committed workflow histories', () => {
   test('every lifecycle path has a fixture, for runs started by every workflow version', () => {
     const paths = ['cancelled', 'changed', 'deferred', 'delivered', 'replaced'];
     expect(fixtures).toEqual(expect.arrayContaining(paths.map((p) => `v1/${p}.json`)));
-    for (const version of ['v2', 'v3', 'v4']) {
+    for (const version of ['v2', 'v3', 'v4', 'v5']) {
       expect(fixtures).toEqual(
         expect.arrayContaining([...paths, 'deferred-changed', 'workflow-cancelled', 'failed', 'expired'].map((p) => `${version}/${p}.json`)),
       );
     }
     // Redrive came with V3: a new run under the id of a FAILED one, resuming its sequence.
-    expect(fixtures).toEqual(expect.arrayContaining(['v3/redriven.json', 'v4/redriven.json']));
+    expect(fixtures).toEqual(expect.arrayContaining(['v3/redriven.json', 'v4/redriven.json', 'v5/redriven.json']));
     // V4 makes a single target's first attempt in its due-time activity; a failed one goes on in a
     // send activity, and several targets get one send activity each.
     expect(fixtures).toEqual(expect.arrayContaining(['v4/retried.json', 'v4/fanned-out.json']));
+    // V5 runs the same sends on each channel's own task queue.
+    expect(fixtures).toEqual(expect.arrayContaining(['v5/retried.json', 'v5/fanned-out.json']));
     // Not a notification: the bulk dead-letter operation's own workflow.
     expect(fixtures).toContain('v3/dead-letter-batch.json');
   });
@@ -70,7 +72,8 @@ describe('replaying committed workflow histories', () => {
          };
          exports.notificationWorkflowV2 = exports.notificationWorkflow;
          exports.notificationWorkflowV3 = exports.notificationWorkflow;
-         exports.notificationWorkflowV4 = exports.notificationWorkflow;`,
+         exports.notificationWorkflowV4 = exports.notificationWorkflow;
+         exports.notificationWorkflowV5 = exports.notificationWorkflow;`,
       );
       const { code } = await bundleWorkflowCode({
         workflowsPath: path.join(dir, 'workflows.js'),
@@ -81,7 +84,7 @@ describe('replaying committed workflow histories', () => {
         }),
         logger: { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: console.error },
       });
-      for (const fixture of ['v1/delivered.json', 'v2/delivered.json', 'v3/delivered.json', 'v4/delivered.json']) {
+      for (const fixture of ['v1/delivered.json', 'v2/delivered.json', 'v3/delivered.json', 'v4/delivered.json', 'v5/delivered.json']) {
         const replay = Worker.runReplayHistory({ workflowBundle: { code } }, load(fixture), fixture);
         const error = await replay.then(() => undefined, (err: unknown) => err);
         expect(error).toBeInstanceOf(DeterminismViolationError);

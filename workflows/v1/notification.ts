@@ -31,7 +31,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 /**
  * The first version of the notification workflow, frozen: runs started by it before the upgrade
- * replay and finish on this code. New notifications start `notificationWorkflowV3`.
+ * replay and finish on this code. New notifications start the current type in `workflows/notification.ts`.
  */
 export async function notificationWorkflow(input: NotificationInput): Promise<NotificationResult> {
   const { resume } = input;

@@ -9,5 +9,5 @@ const planning = proxyActivities<Activities>(DATABASE_ACTIVITY);
 
 export async function sendToTargets(input: NotificationInput, onResult: (result: TargetResult) => void): Promise<TargetResult[]> {
   const plan = await planning.planDelivery(input.userId, input.channels);
-  return (await sendPlanned(input, plan, onResult)).results;
+  return (await sendPlanned(input, plan, { onResult })).results;
 }
