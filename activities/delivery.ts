@@ -12,6 +12,7 @@ import { safeError, type Logger } from '../src/logger';
 import type { Metrics } from '../src/metrics';
 import type { DeliveryReporter } from '../src/reports';
 import { TemplateNotFoundError, type Renderer } from '../src/notifications/templates';
+import { whileHeartbeating } from './heartbeat';
 
 export interface DeliveryDeps {
   db: Database;
@@ -194,10 +195,10 @@ export function createDeliveryActivities(deps: DeliveryDeps) {
   return {
     /** Resolves the recipient's active targets for the requested channels, and each channel's retry policy. */
     planDelivery: (userId: string, channels: Channel[]) => planDelivery({ db, adapters, retry }, userId, channels),
-    sendWebhook: (input: SendInput) => send('webhook', input),
-    sendFcm: (input: SendInput) => send('fcm', input),
-    sendWebPush: (input: SendInput) => send('webpush', input),
-    sendTelegram: (input: SendInput) => send('telegram', input),
+    sendWebhook: (input: SendInput) => whileHeartbeating(() => send('webhook', input)),
+    sendFcm: (input: SendInput) => whileHeartbeating(() => send('fcm', input)),
+    sendWebPush: (input: SendInput) => whileHeartbeating(() => send('webpush', input)),
+    sendTelegram: (input: SendInput) => whileHeartbeating(() => send('telegram', input)),
   };
 }
 

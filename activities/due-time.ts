@@ -8,6 +8,7 @@ import type { TargetRow } from '../src/db/targets';
 import { throttleEnabled } from '../src/policy/throttle';
 import type { DeliveryReporter } from '../src/reports';
 import { createDueChecks, type CheckDeps, type DueCheckInput } from './checks';
+import { whileHeartbeating } from './heartbeat';
 import { configuredChannels, createSender, planFromRows, type DeliveryDeps, type DeliveryPlan } from './delivery';
 
 export interface DueTimeInput extends DueCheckInput {
@@ -96,46 +97,49 @@ export function createDueTimeActivities(deps: CheckDeps & DeliveryDeps & { repor
     return { decision, rows };
   }
 
+  /** The decision, then a single target's first attempt (see above). */
+  async function deliverAtDueTime(input: DueDeliveryInput): Promise<DueDelivery> {
+    const { decision, rows } = await decide(input);
+    if (decision.action !== 'send') return decision;
+    const { plan } = decision;
+    const only = plan.targets.length === 1 && plan.unavailable.length === 0 ? rows[0] : undefined;
+    const policy = only ? plan.retry[only.channel] : undefined;
+    if (!only || !policy || policy.attemptTimeoutMs > INLINE_ATTEMPT_LIMIT_MS) return decision;
+
+    const deliveredSeq = input.seq + 1;
+    // A retry of this activity after a try that delivered and recorded it (its answer was lost with a worker): never send twice.
+    if (Context.current().info.attempt > 1 && (await findTransition(db, input.notificationId, deliveredSeq))?.toStatus === 'DELIVERED') {
+      return { ...decision, firstAttempt: { outcome: 'delivered', recorded: true } };
+    }
+
+    const startedAt = new Date().toISOString();
+    const sendInput = sendInputFor(input, only.id, { recordDeliveredAs: deliveredSeq, attemptOffset: input.attemptOffset });
+    try {
+      // The first attempt of the channel's policy, whichever try of this activity makes it.
+      const out = await send(only.channel, sendInput, { target: only, attemptTimeoutMs: policy.attemptTimeoutMs, attempt: 1 });
+      const firstAttempt: FirstAttempt =
+        out.outcome === 'delivered'
+          ? { outcome: 'delivered', providerMessageId: out.providerMessageId, recorded: out.recorded ?? false }
+          : { outcome: 'skipped', reason: out.reason };
+      return { ...decision, firstAttempt };
+    } catch (err) {
+      if (!(err instanceof ApplicationFailure)) throw err;
+      const retryable = !err.nonRetryable;
+      const delay = err.nextRetryDelay;
+      const nextRetryDelayMs = delay == null ? undefined : typeof delay === 'number' ? delay : ms(delay);
+      return {
+        ...decision,
+        firstAttempt: { outcome: 'failed', errorType: err.type ?? 'error', message: err.message, retryable, ...(nextRetryDelayMs !== undefined ? { nextRetryDelayMs } : {}), startedAt },
+      };
+    }
+  }
+
   return {
     async decideAtDueTime(input: DueTimeInput): Promise<DueTimeDecision> {
       return (await decide(input)).decision;
     },
 
-    async deliverAtDueTime(input: DueDeliveryInput): Promise<DueDelivery> {
-      const { decision, rows } = await decide(input);
-      if (decision.action !== 'send') return decision;
-      const { plan } = decision;
-      const only = plan.targets.length === 1 && plan.unavailable.length === 0 ? rows[0] : undefined;
-      const policy = only ? plan.retry[only.channel] : undefined;
-      if (!only || !policy || policy.attemptTimeoutMs > INLINE_ATTEMPT_LIMIT_MS) return decision;
-
-      const deliveredSeq = input.seq + 1;
-      // A retry of this activity after a try that delivered and recorded it (its answer was lost with a worker): never send twice.
-      if (Context.current().info.attempt > 1 && (await findTransition(db, input.notificationId, deliveredSeq))?.toStatus === 'DELIVERED') {
-        return { ...decision, firstAttempt: { outcome: 'delivered', recorded: true } };
-      }
-
-      const startedAt = new Date().toISOString();
-      const sendInput = sendInputFor(input, only.id, { recordDeliveredAs: deliveredSeq, attemptOffset: input.attemptOffset });
-      try {
-        // The first attempt of the channel's policy, whichever try of this activity makes it.
-        const out = await send(only.channel, sendInput, { target: only, attemptTimeoutMs: policy.attemptTimeoutMs, attempt: 1 });
-        const firstAttempt: FirstAttempt =
-          out.outcome === 'delivered'
-            ? { outcome: 'delivered', providerMessageId: out.providerMessageId, recorded: out.recorded ?? false }
-            : { outcome: 'skipped', reason: out.reason };
-        return { ...decision, firstAttempt };
-      } catch (err) {
-        if (!(err instanceof ApplicationFailure)) throw err;
-        const retryable = !err.nonRetryable;
-        const delay = err.nextRetryDelay;
-        const nextRetryDelayMs = delay == null ? undefined : typeof delay === 'number' ? delay : ms(delay);
-        return {
-          ...decision,
-          firstAttempt: { outcome: 'failed', errorType: err.type ?? 'error', message: err.message, retryable, ...(nextRetryDelayMs !== undefined ? { nextRetryDelayMs } : {}), startedAt },
-        };
-      }
-    },
+    deliverAtDueTime: (input: DueDeliveryInput) => whileHeartbeating(() => deliverAtDueTime(input)),
   };
 }
 

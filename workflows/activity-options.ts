@@ -25,6 +25,13 @@ export const DATABASE_LOCAL_ACTIVITY: LocalActivityOptions = {
 };
 
 /**
+ * How long the server waits for a heartbeat from a running send before it counts the worker as gone
+ * and retries the activity elsewhere. Without heartbeats, a send running on a worker that crashed
+ * would wait for its whole start-to-close timeout (up to 2 minutes) before its retry.
+ */
+export const SEND_HEARTBEAT_TIMEOUT_MS = 10_000;
+
+/**
  * The due-time activity of V4 (`deliverAtDueTime`): its database work is retried like the above,
  * never given up on. A provider failure in the first attempt it makes is not thrown but returned,
  * and the workflow applies the channel's retry policy from there, so its retries here are only for
@@ -33,6 +40,8 @@ export const DATABASE_LOCAL_ACTIVITY: LocalActivityOptions = {
  */
 export const DUE_DELIVERY_ACTIVITY: ActivityOptions = {
   startToCloseTimeout: '2m',
+  // It heartbeats while it takes longer than a moment: a worker that dies mid-send is noticed in 10 s.
+  heartbeatTimeout: SEND_HEARTBEAT_TIMEOUT_MS,
   retry: { initialInterval: '1s', maximumInterval: '1m' },
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
 };

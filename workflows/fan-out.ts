@@ -3,7 +3,7 @@ import { ActivityCancellationType, ActivityFailure, ApplicationFailure, proxyAct
 import type { Activities, DeliveryPlan, FirstAttempt, PlannedTarget, SendInput, SendOutput } from '../activities';
 import type { RetrySettings } from '../src/config';
 import type { Channel, Content, NotificationInput, TargetResult } from './definitions';
-import { backoffAfter, SEND_BACKOFF_COEFFICIENT } from './activity-options';
+import { backoffAfter, SEND_BACKOFF_COEFFICIENT, SEND_HEARTBEAT_TIMEOUT_MS } from './activity-options';
 import { sendInputFor } from './send-input';
 
 /** The send activity of each channel (the worker registers each on its channel's task queue). */
@@ -19,6 +19,7 @@ function sender(channel: Channel, policy: RetrySettings, taskQueue?: string): (i
   const activities = proxyActivities<Activities>({
     ...(taskQueue ? { taskQueue } : {}),
     startToCloseTimeout: policy.attemptTimeoutMs,
+    heartbeatTimeout: SEND_HEARTBEAT_TIMEOUT_MS,
     scheduleToCloseTimeout: policy.totalTimeoutMs,
     // Once a provider call is under way its outcome matters (it may have been accepted): wait for it.
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
