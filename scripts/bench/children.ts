@@ -12,6 +12,10 @@ export interface Child {
   logFile: string;
   /** SIGTERM to the group, SIGKILL after `graceMs`. */
   stop(graceMs?: number): Promise<void>;
+  /** SIGKILL to the process alone (what it started lives on, as after a crash); resolves once it is gone. */
+  kill(): Promise<void>;
+  /** The process is expected to end by itself (an injected crash): its exit is no failure. Resolves when it has. */
+  expectExit(): Promise<void>;
   /** The end of its log, for error messages. */
   tail(lines?: number): string;
 }
@@ -94,6 +98,19 @@ export function spawnChild(name: string, command: string, args: string[], { cwd,
       }
       // Helpers left in the group (none expected) must not outlive their parent.
       signalGroup('SIGKILL');
+    },
+    async kill() {
+      const exited = child.expectExit();
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone already
+      }
+      await exited;
+    },
+    expectExit() {
+      stopping = true;
+      return exit;
     },
   };
   const unregister = onCleanup(`stop ${name}`, () => child.stop());

@@ -61,7 +61,7 @@ export interface HeraldSystem extends BenchSystem {
 
 /** Herald's own settings: none may leak in from the caller's shell, so Herald runs on its defaults. */
 const HERALD_SETTING =
-  /^(NODE_ENV|LOG_LEVEL|HOST|PORT|DATA_DIR|DATABASE_.*|API_KEYS|TEMPORAL_.*|WORKFLOW_BUNDLE_PATH|WORKER_.*|WEBHOOK_TIMEOUT|OUTBOUND_.*|DEFAULT_LOCALE|FCM_.*|VAPID_.*|WEB_PUSH_.*|TELEGRAM_.*|ACTIVE_WINDOW_MINUTES|DELIVERY_OFF_RECHECK|THROTTLE_.*|RETRY_.*|REPORT_.*)$/;
+  /^(NODE_ENV|LOG_LEVEL|LOG_FORMAT|HOST|PORT|DATA_DIR|DATABASE_.*|API_.*|TEMPORAL_.*|WORKFLOW_BUNDLE_PATH|WORKER_.*|WEBHOOK_TIMEOUT|OUTBOUND_.*|DEFAULT_LOCALE|FCM_.*|VAPID_.*|WEB_PUSH_.*|TELEGRAM_.*|ACTIVE_WINDOW_MINUTES|DELIVERY_OFF_RECHECK|THROTTLE_.*|RETRY_.*|SEND_.*|REPORT_.*|FAULT_INJECTION|PAYLOAD_ENCRYPTION_KEYS|CODEC_CORS_ORIGINS)$/;
 
 function settingOf(assignment: string): [string, string] {
   const match = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(assignment);
@@ -74,14 +74,33 @@ const MAX_PER_USER_PER_BURST = 10;
 /** Open-loop items are never due during the run, so they need no recipient with a webhook. */
 const OPEN_LOOP_USER = 'bench-open-loop';
 
+/**
+ * The environment of a Herald process: the caller's own, without any Herald setting that would leak
+ * in from the shell, then development defaults and `settings`.
+ */
+export function heraldEnv(settings: Record<string, string>): NodeJS.ProcessEnv {
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !HERALD_SETTING.test(name)));
+  return { ...inherited, NODE_ENV: 'development', LOG_LEVEL: 'warn', ...settings };
+}
+
+/** Resolves once the API at `apiUrl` answers /readyz with 200; a child that died ends the wait. */
+export const waitForApi = (apiUrl: string) =>
+  waitUntil(
+    `Herald's API at ${apiUrl}/readyz`,
+    async () => {
+      assertChildrenAlive();
+      const response = await fetch(`${apiUrl}/readyz`, { signal: AbortSignal.timeout(5_000) });
+      await response.body?.cancel();
+      return response.ok ? true : undefined;
+    },
+    // The PGlite process bundles the workflows with webpack before it listens: slow on 2 busy cores.
+    { timeoutMs: 300_000, intervalMs: 500 },
+  );
+
 export async function startHerald(o: HeraldOptions): Promise<HeraldSystem> {
   const port = await freePort();
   const apiUrl = `http://127.0.0.1:${port}`;
-  const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !HERALD_SETTING.test(name)));
-  const env = {
-    ...inherited,
-    NODE_ENV: 'development',
-    LOG_LEVEL: 'warn',
+  const env = heraldEnv({
     PORT: String(port),
     DATA_DIR: o.dataDir,
     TEMPORAL_ADDRESS: o.temporalAddress,
@@ -89,29 +108,17 @@ export async function startHerald(o: HeraldOptions): Promise<HeraldSystem> {
     ...(o.databaseUrl ? { DATABASE_URL: o.databaseUrl } : {}),
     // An experiment aid: Herald settings to try, e.g. "WORKER_MAX_CACHED_WORKFLOWS=300 WORKER_WORKFLOW_WATCHDOG=true".
     ...Object.fromEntries((process.env.BENCH_HERALD_ENV ?? '').split(' ').filter(Boolean).map(settingOf)),
-  };
+  });
   // A profiling aid for Herald's processes only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
   const nodeArgs = process.env.BENCH_HERALD_NODE_ARGS?.split(' ').filter(Boolean);
   const spawnOptions = { cwd: o.repoRoot, logDir: o.logDir, nodeArgs };
   const children: Child[] = [];
-  const waitForApi = () =>
-    waitUntil(
-      `Herald's API at ${apiUrl}/readyz`,
-      async () => {
-        assertChildrenAlive();
-        const response = await fetch(`${apiUrl}/readyz`, { signal: AbortSignal.timeout(5_000) });
-        await response.body?.cancel();
-        return response.ok ? true : undefined;
-      },
-      // The PGlite process bundles the workflows with webpack before it listens: slow on 2 busy cores.
-      { timeoutMs: 300_000, intervalMs: 500 },
-    );
 
   let processes: { role: string; pid: number }[];
   if (o.db === 'pglite') {
     const main = spawnNodeEntry('herald-pglite', 'src/main.ts', { ...spawnOptions, env });
     children.push(main);
-    await waitForApi();
+    await waitForApi(apiUrl);
     processes = [{ role: 'api+worker', pid: main.pid }];
   } else {
     if (!o.databaseUrl || !o.workflowBundle || !o.compiledDir) throw new Error('Herald on PostgreSQL needs a database URL, a workflow bundle and the compiled code');
@@ -119,7 +126,7 @@ export async function startHerald(o: HeraldOptions): Promise<HeraldSystem> {
     const productionEnv = { ...env, ...(o.jemalloc ? { LD_PRELOAD: o.jemalloc } : {}) };
     const api = spawnNodeEntry('herald-postgres-api', path.join(o.compiledDir, 'src', 'api-main.js'), { ...spawnOptions, env: productionEnv });
     children.push(api);
-    await waitForApi();
+    await waitForApi(apiUrl);
     const worker = spawnNodeEntry('herald-postgres-worker', path.join(o.compiledDir, 'src', 'worker-main.js'), {
       ...spawnOptions,
       env: { ...productionEnv, WORKFLOW_BUNDLE_PATH: o.workflowBundle },
