@@ -16,7 +16,7 @@ export const workerKills: Scenario = {
     // Workflow tasks already queued for the killed worker wait out its sticky-queue timeout (5 minutes by
     // default, see docs/performance.md) before another worker takes them. The CI preset shortens it
     // to stay short; the full run keeps the default and shows its cost as lateness.
-    const sticky = ctx.quick ? { WORKER_STICKY_QUEUE_TIMEOUT: '20s' } : {};
+    const sticky: Record<string, string> = ctx.quick ? { WORKER_STICKY_QUEUE_TIMEOUT: '20s' } : {};
     const herald = await Herald.start({ ...ctx, name: 'worker-kills', env: sticky });
     const api = herald.client;
     const users = await recipients(api, receiver, 'kills', 20);
