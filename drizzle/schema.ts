@@ -72,6 +72,8 @@ export const notificationTransitions = pgTable(
     reason: text('reason'),
     details: jsonb('details').$type<Record<string, unknown>>(),
     at: instant('at').notNull(),
+    /** The API key (its id) whose request this transition carries out; null for Herald's own steps. */
+    actor: text('actor'),
   },
   (t) => [uniqueIndex('notification_transitions_seq_uq').on(t.notificationId, t.seq)],
 );
@@ -125,6 +127,8 @@ export const deliveryAttempts = pgTable(
 );
 
 export type QuietHoursPolicy = 'defer' | 'drop' | 'bypass';
+export const OVER_LIMIT = ['defer', 'refuse'] as const;
+export type OverLimit = (typeof OVER_LIMIT)[number];
 
 /** What the recipient asked for; read at the due time, never copied into the workflow. */
 export const userPreferences = pgTable('user_preferences', {
@@ -143,6 +147,8 @@ export const typeSettings = pgTable('type_settings', {
   activeWindowMinutes: integer('active_window_minutes'),
   replaceWindowMinutes: integer('replace_window_minutes'),
   deliveryEnabled: boolean('delivery_enabled').notNull().default(true),
+  /** A recipient over the throttle's limit: `defer` the notification at its due time, or `refuse` it at create (429). */
+  overLimit: text('over_limit').$type<OverLimit>().notNull().default('defer'),
   updatedAt: instant('updated_at').notNull().defaultNow(),
 });
 

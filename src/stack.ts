@@ -84,6 +84,7 @@ export async function startStack({ config, log, temporalAddress, run, workflowBu
           apiKeys: config.api.apiKeys,
           rateLimitPerMinute: config.api.rateLimitPerMinute,
           faults: config.api.faults,
+          throttle: config.policy.throttle,
           channels: [...new Set([...configuredChannels(config), ...(Object.keys(adapters ?? {}) as Channel[])])],
           renderer: createRenderer(database.db, config.defaultLocale),
           vapidPublicKey: vapidKeys(config)?.publicKey,

@@ -177,5 +177,6 @@ export const supersedeSignal = defineSignal<[byNotificationId: string]>('superse
 export const recheckSignal = defineSignal('recheck');
 
 // Updates: the API's synchronous versions, answering "done" or failing with `too_late`.
-export const cancelUpdate = defineUpdate<StatusView, [note: string | null]>('cancelNotification');
-export const changeUpdate = defineUpdate<StatusView, [change: Change]>('changeNotification');
+/** `actor`: the API key (its id) asking, recorded with the transition (sent by Herald's API from V5 on). */
+export const cancelUpdate = defineUpdate<StatusView, [note: string | null, actor?: string]>('cancelNotification');
+export const changeUpdate = defineUpdate<StatusView, [change: Change, actor?: string]>('changeNotification');

@@ -18,6 +18,9 @@ import {
 import { isPending, statusView, tooLate, type Command, type Reply, type RunState } from './state';
 import { isInlineContent, isInstant, isNotificationId, isStorableText } from './validate';
 
+/** An actor as the API sends it (an API key id); anything else is dropped rather than recorded. */
+const actorOf = (actor: unknown) => (isStorableText(actor, 100) ? actor : undefined);
+
 export function installHandlers(input: NotificationInput, s: RunState): void {
   /** Still open to changes: pending, and no cancel on its way. */
   const open = () => isPending(s) && !s.cancelling;
@@ -66,18 +69,18 @@ export function installHandlers(input: NotificationInput, s: RunState): void {
   setHandler(
     cancelUpdate,
     // Cancelling a cancelled notification changes nothing and is not an error.
-    (note: string | null) =>
+    (note: string | null, actor?: string) =>
       s.status === 'CANCELLED'
         ? Promise.resolve(statusView(input, s))
-        : answer({ kind: 'cancel', reason: 'requested', note: isStorableText(note, 500) ? note : undefined }),
+        : answer({ kind: 'cancel', reason: 'requested', note: isStorableText(note, 500) ? note : undefined, actor: actorOf(actor) }),
     {
-      validator: (_note: string | null) => {
+      validator: (_note: string | null, _actor?: string) => {
         if (!isPending(s) && s.status !== 'CANCELLED') throw tooLate(s);
       },
     },
   );
-  setHandler(changeUpdate, (change: Change) => answer({ kind: 'change', change }), {
-    validator: (change: Change) => {
+  setHandler(changeUpdate, (change: Change, actor?: string) => answer({ kind: 'change', change, actor: actorOf(actor) }), {
+    validator: (change: Change, _actor?: string) => {
       if (!open()) throw tooLate(s);
       if (!change || (!change.content && !change.scheduledAt)) throw new Error('a change needs scheduledAt or content');
       if (change.scheduledAt !== undefined && !isInstant(change.scheduledAt)) throw new Error('scheduledAt is not an ISO-8601 instant with a zone');

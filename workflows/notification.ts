@@ -115,10 +115,11 @@ async function runNotification(input: NotificationInput, shape: Shape): Promise<
   }
 
   /** Writes a transition to Postgres (never interrupted halfway), then adopts it. */
-  function record(to: NotificationStatus, reason?: string, details?: Record<string, unknown>, changes?: Change & { replacedBy?: string }) {
+  function record(to: NotificationStatus, reason?: string, details?: Record<string, unknown>, changes?: Change & { replacedBy?: string }, actor?: string) {
     return nonCancellable(async () => {
       const { replacedBy, ...change } = changes ?? {};
       await local.recordTransition({
+        ...(actor ? { actor } : {}),
         notificationId: input.notificationId,
         seq: s.seq + 1,
         from: s.status,
@@ -151,13 +152,13 @@ async function runNotification(input: NotificationInput, shape: Shape): Promise<
     });
   }
 
-  async function applyChange(change: Change) {
+  async function applyChange(change: Change, actor?: string) {
     const scheduledAt = change.scheduledAt ? iso(Date.parse(change.scheduledAt)) : undefined;
     // A content-only change leaves a deferred notification deferred, for the same reason.
     const keepsDeferral = !scheduledAt && s.status === 'DEFERRED';
     const reason = keepsDeferral ? s.deferReason : change.content ? 'replaced_content' : 'rescheduled';
     const details = { ...change, ...(keepsDeferral ? { change: 'replaced_content' } : {}), ...(scheduledAt ? { scheduledAt } : {}) };
-    await record(keepsDeferral ? 'DEFERRED' : 'SCHEDULED', reason, details, { ...change, ...(scheduledAt ? { scheduledAt } : {}) });
+    await record(keepsDeferral ? 'DEFERRED' : 'SCHEDULED', reason, details, { ...change, ...(scheduledAt ? { scheduledAt } : {}) }, actor);
     if (change.content) s.content = change.content;
     if (scheduledAt) Object.assign(s, { scheduledAt, dueAt: Date.parse(scheduledAt), deferReason: undefined });
   }
@@ -170,9 +171,9 @@ async function runNotification(input: NotificationInput, shape: Shape): Promise<
       if (command.kind === 'cancel') {
         s.replacedBy = command.replacedBy;
         const details = { ...(command.replacedBy ? { replacedBy: command.replacedBy } : {}), ...(command.note ? { note: command.note } : {}) };
-        await record('CANCELLED', command.reason, details, { replacedBy: command.replacedBy });
+        await record('CANCELLED', command.reason, details, { replacedBy: command.replacedBy }, command.actor);
       } else if (command.kind === 'change') {
-        await applyChange(command.change);
+        await applyChange(command.change, command.actor);
       } else if (s.status === 'DEFERRED') {
         s.dueAt = Date.now();
       }

@@ -18,7 +18,11 @@ export type Command = (
   | { kind: 'cancel'; reason: CancelReason; replacedBy?: string; note?: string }
   | { kind: 'change'; change: Change }
   | { kind: 'recheck' }
-) & { reply?: Reply };
+) & {
+  reply?: Reply;
+  /** The API key (its id) whose request this is; recorded with the transition. */
+  actor?: string;
+};
 
 /** An update's answer: done, or refused with the failure the caller sees. */
 export interface Reply {

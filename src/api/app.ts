@@ -1,5 +1,6 @@
 import type { PayloadCodec } from '@temporalio/common';
 import type { Fault } from '../config';
+import type { ThrottleRule } from '../policy/throttle';
 import cors from 'cors';
 import express, { type RequestHandler } from 'express';
 import { getAbsoluteFSPath as swaggerUiPath } from 'swagger-ui-dist';
@@ -40,6 +41,8 @@ export interface ApiDeps {
   codec?: PayloadCodec;
   /** Browser origins (the Temporal Web UI) that may call /v1/codec. */
   codecCorsOrigins: string[];
+  /** The recipient throttle, for types that refuse a recipient over it at create time. */
+  throttle?: ThrottleRule;
   /** Faults injected by `npm run chaos` (FAULT_INJECTION); none otherwise. */
   faults?: Fault[];
   /** Requests per API key per minute (0: none). */

@@ -3,9 +3,12 @@ import createHttpError, { isHttpError } from 'http-errors';
 import { isDatabaseUnavailable } from '../db';
 import { safeError, type Logger } from '../logger';
 
-/** An error the client is meant to see: `{error: {code, message, details?}}` with this status. */
-export function apiError(status: number, code: string, message: string, details?: unknown) {
-  return createHttpError(status, message, { apiCode: code, details, expose: true });
+/**
+ * An error the client is meant to see: `{error: {code, message, details?}}` with this status;
+ * `retryAfterSeconds` is sent as `Retry-After`.
+ */
+export function apiError(status: number, code: string, message: string, details?: unknown, { retryAfterSeconds }: { retryAfterSeconds?: number } = {}) {
+  return createHttpError(status, message, { apiCode: code, details, expose: true, retryAfterSeconds });
 }
 
 // body-parser reports its failures as http-errors with a `type`; give each a stable code.
@@ -36,6 +39,7 @@ export const notFound: RequestHandler = (req, _res, next) =>
 export function errorHandler(log: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     if (isHttpError(err) && err.status === 503) res.set('Retry-After', String(RETRY_AFTER_S));
+    if (isHttpError(err) && typeof err.retryAfterSeconds === 'number') res.set('Retry-After', String(err.retryAfterSeconds));
     if (isHttpError(err) && err.expose) {
       // Only our own codes pass through; a library's (zlib's Z_DATA_ERROR, say) is no contract.
       const code = (err.apiCode as string | undefined) ?? BODY_PARSER_CODES[err.type as string] ?? 'invalid_body';

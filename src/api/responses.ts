@@ -53,7 +53,14 @@ export const notificationSchema = z
 export const notificationDetailSchema = notificationSchema
   .extend({
     transitions: z.array(
-      z.object({ from: status.nullable(), to: status, reason: z.string().nullable(), details: z.unknown(), at: instant }),
+      z.object({
+        from: status.nullable(),
+        to: status,
+        reason: z.string().nullable(),
+        details: z.unknown(),
+        at: instant,
+        actor: z.string().nullable().meta({ description: "The API key (its id) whose request this transition carries out; null for Herald's own steps." }),
+      }),
     ),
     attempts: z.array(
       z.object({
@@ -193,6 +200,7 @@ export const typeSettingsSchema = z
     activeWindowMinutes: z.number().int().nullable(),
     replaceWindowMinutes: z.number().int().nullable(),
     deliveryEnabled: z.boolean(),
+    overLimit: z.enum(['defer', 'refuse']),
     updatedAt: instant.nullable().meta({ description: 'Null: nobody configured this type; these are the defaults.' }),
   })
   .meta({ id: 'TypeSettings' });

@@ -154,15 +154,15 @@ async function moveFailed(
   db: Executor,
   id: string,
   fromSeq: number,
-  to: { status: 'FAILED' | 'SCHEDULED'; reason: string; details: Record<string, unknown>; set: SQL },
+  to: { status: 'FAILED' | 'SCHEDULED'; reason: string; details: Record<string, unknown>; set: SQL; actor?: string },
 ): Promise<boolean> {
   const at = new Date();
   const result = await db.execute(sql`
     with current as (
       select id from ${notifications} where id = ${id} and status = 'FAILED' and status_seq = ${fromSeq} for update
     ), inserted as (
-      insert into notification_transitions (notification_id, seq, from_status, to_status, reason, details, at)
-      select id, ${fromSeq + 1}, 'FAILED', ${to.status}, ${to.reason}, ${JSON.stringify(to.details)}::jsonb, ${at.toISOString()}::timestamptz from current
+      insert into notification_transitions (notification_id, seq, from_status, to_status, reason, details, at, actor)
+      select id, ${fromSeq + 1}, 'FAILED', ${to.status}, ${to.reason}, ${JSON.stringify(to.details)}::jsonb, ${at.toISOString()}::timestamptz, ${to.actor ?? null} from current
       on conflict do nothing
       returning notification_id
     ), updated as (
@@ -180,6 +180,7 @@ export function discardFailed(db: Executor, row: NotificationRow, note: Operator
     status: 'FAILED',
     reason: 'discarded',
     details: { ...note },
+    actor: note.by,
     set: sql`discarded_at = now()`,
   });
 }
@@ -190,6 +191,7 @@ export function reopenFailed(db: Executor, row: NotificationRow, note: OperatorN
     status: 'SCHEDULED',
     reason: 'redriven',
     details: { ...note },
+    actor: note.by,
     set: sql`status = 'SCHEDULED', status_reason = 'redriven', scheduled_at = ${note.scheduledAt}::timestamptz,
       completed_at = null, sending_started_at = null, discarded_at = null`,
   });

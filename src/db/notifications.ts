@@ -48,31 +48,56 @@ export function initialRow(input: NotificationInput): NewNotification {
  * none: whichever order it lands in relative to a replacing one is an order the two requests could
  * have arrived in.
  */
-export async function acceptNotification(db: Database, input: NotificationInput) {
+export interface Admission {
+  /** The API key (its id) asking: the actor of SCHEDULED(accepted). */
+  actor?: string;
+  /**
+   * For a type that refuses recipients over the limit: run under the recipient's lock before the
+   * insert; a number (ms to wait) refuses the notification.
+   */
+  overLimitWait?: (tx: Executor) => Promise<number | undefined>;
+}
+
+export async function acceptNotification(db: Database, input: NotificationInput, { actor, overLimitWait }: Admission = {}) {
   const row = acceptedRow(input);
-  const accepted = { id: 0, notificationId: row.id, seq: 1, fromStatus: null, toStatus: 'SCHEDULED' as const, reason: 'accepted', details: null, at: row.createdAt };
+  const accepted = { id: 0, notificationId: row.id, seq: 1, fromStatus: null, toStatus: 'SCHEDULED' as const, reason: 'accepted', details: null, at: row.createdAt, actor: actor ?? null };
   const { columns, values } = rowValues(notifications, row);
   const insert = (tx: Executor, onlyIf: SQL) =>
-    query<{ inserted: number; replaceWindow: number }>(
+    query<{ inserted: number; replaceWindow: number; refusesOverLimit: boolean }>(
       tx,
-      sql`with type_window as (
-        select coalesce((select replace_window_minutes from type_settings where type = ${input.type}), 0) as minutes
+      sql`with type_row as (
+        select replace_window_minutes, over_limit from type_settings where type = ${input.type}
+      ), type_window as (
+        select coalesce((select replace_window_minutes from type_row), 0) as minutes,
+          coalesce((select over_limit from type_row), 'defer') = 'refuse' as refuses
       ), inserted as (
         insert into notifications (${columns}) select ${values} where ${onlyIf}
         on conflict (idempotency_key) do nothing returning id
       ), first as (
-        insert into notification_transitions (notification_id, seq, to_status, reason, at)
-        select id, 1, 'SCHEDULED', 'accepted', ${row.createdAt.toISOString()}::timestamptz from inserted
+        insert into notification_transitions (notification_id, seq, to_status, reason, at, actor)
+        select id, 1, 'SCHEDULED', 'accepted', ${row.createdAt.toISOString()}::timestamptz, ${actor ?? null} from inserted
       )
-      select (select count(*) from inserted)::int as inserted, (select minutes from type_window) as "replaceWindow"`,
+      select (select count(*) from inserted)::int as inserted, (select minutes from type_window) as "replaceWindow",
+        (select refuses from type_window) as "refusesOverLimit"`,
     ).then(([result]) => result);
+  // A type that refuses recipients over the limit is admitted under the recipient's lock, like a replacing one.
+  const unlocked = overLimitWait ? sql`(select minutes from type_window) <= 0 and not (select refuses from type_window)` : sql`(select minutes from type_window) <= 0`;
+  let refuses = false;
   if (!input.collapseKey) {
-    const result = await insert(db, sql`(select minutes from type_window) <= 0`);
+    const result = await insert(db, unlocked);
     if (result.inserted === 1) return { row, accepted, replaced: [] as string[] };
-    if (result.replaceWindow <= 0) return undefined;
+    refuses = Boolean(overLimitWait) && result.refusesOverLimit;
+    if (result.replaceWindow <= 0 && !refuses) return undefined;
   }
   return db.transaction(async (tx) => {
     await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`herald:user:${input.userId}`}))`);
+    // With a collapse key nothing has read the type's setting yet.
+    if (overLimitWait && input.collapseKey) {
+      const [type] = await query<{ overLimit: string }>(tx, sql`select over_limit as "overLimit" from type_settings where type = ${input.type}`);
+      refuses = type?.overLimit === 'refuse';
+    }
+    const waitMs = refuses ? await overLimitWait?.(tx) : undefined;
+    if (waitMs !== undefined) return { refusedForMs: waitMs };
     const result = await insert(tx, sql`true`);
     if (result.inserted !== 1) return undefined;
     return { row, accepted, replaced: await claimReplaced(tx, input, result.replaceWindow) };
@@ -154,6 +179,8 @@ export interface TransitionRecord {
   replacedBy?: string;
   /** A reschedule or content replacement carried by this transition. */
   changes?: Change;
+  /** The API key (its id) whose request this is; none for Herald's own steps. */
+  actor?: string;
 }
 
 /** Statements that ride along with a transition, in the same statement (so the same commit). */
@@ -182,8 +209,8 @@ export async function applyTransition(db: Executor, t: TransitionRecord, alongsi
   // The status moves only when the transition row is new (a retried write must not move it again),
   // never back to an older seq, and never off a terminal status.
   const statement = sql`with ${alongside.always ? sql`always as (${alongside.always}), ` : sql``}inserted as (
-      insert into notification_transitions (notification_id, seq, from_status, to_status, reason, details, at)
-      values (${t.notificationId}, ${t.seq}, ${t.from ?? null}, ${t.to}, ${t.reason ?? null}, ${json(t.details)}::jsonb, ${at}::timestamptz)
+      insert into notification_transitions (notification_id, seq, from_status, to_status, reason, details, at, actor)
+      values (${t.notificationId}, ${t.seq}, ${t.from ?? null}, ${t.to}, ${t.reason ?? null}, ${json(t.details)}::jsonb, ${at}::timestamptz, ${t.actor ?? null})
       on conflict do nothing
       returning notification_id
     ), ${alongside.ifNew ? sql`if_new as (${alongside.ifNew(sql`exists (select 1 from inserted)`)}), ` : sql``}updated as (

@@ -54,7 +54,7 @@ export async function findTypeSettings(db: Executor, type: string): Promise<Type
 }
 
 /** The settings a type can have; a field left out of a save keeps its stored value (or its default). */
-export type TypeSettingsChange = Partial<Pick<TypeSettings, 'activeWindowMinutes' | 'replaceWindowMinutes' | 'deliveryEnabled'>>;
+export type TypeSettingsChange = Partial<Pick<TypeSettings, 'activeWindowMinutes' | 'replaceWindowMinutes' | 'deliveryEnabled' | 'overLimit'>>;
 
 export async function saveTypeSettings(db: Executor, type: string, values: TypeSettingsChange): Promise<TypeSettings> {
   const [row] = await db
@@ -181,4 +181,23 @@ export function bucketsSaved(userId: string, buckets: { channel: Channel; tokens
   return (when: SQL) => sql`insert into throttle_buckets (user_id, channel, tokens, updated_at)
     select * from (values ${sql.join(rows, sql`, `)}) as spent (user_id, channel, tokens, updated_at) where ${when}
     on conflict (user_id, channel) do update set tokens = excluded.tokens, updated_at = excluded.updated_at`;
+}
+
+/**
+ * A recipient's throttle buckets on `channels` as they are (read, not locked), and how many of its
+ * notifications wait to be sent within the hour: what the admission check of a refusing type weighs.
+ */
+export async function recipientLoad(db: Executor, userId: string, channels: Channel[], at: Date): Promise<{ buckets: Array<ChannelBucket | undefined>; pending: number }> {
+  // One after the other: inside a transaction both go down the same connection anyway.
+  const rows = await query<{ channel: Channel; tokens: number | string; updatedAt: string | Date }>(
+    db,
+    sql`select channel, tokens, updated_at as "updatedAt" from throttle_buckets where user_id = ${userId} and channel in (${sql.join(channels.map((c) => sql`${c}`), sql`, `)})`,
+  );
+  const [counted] = await query<{ pending: number }>(
+    db,
+    sql`select count(*)::int as pending from notifications where user_id = ${userId} and status in ('SCHEDULED', 'DEFERRED')
+      and scheduled_at <= ${new Date(at.getTime() + 3_600_000).toISOString()}::timestamptz`,
+  );
+  const buckets = rows.map((b) => ({ channel: b.channel, tokens: Number(b.tokens), updatedAt: new Date(b.updatedAt) }));
+  return { buckets: channels.map((c) => buckets.find((b) => b.channel === c)), pending: counted.pending };
 }

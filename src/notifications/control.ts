@@ -33,12 +33,12 @@ async function refuse(db: Database, id: string, outcome: ControlOutcome & { done
  * Cancels a pending notification through a workflow update, so the answer is definitive: when this
  * returns, the workflow has recorded CANCELLED and will never send. Cancelling a cancelled one is a no-op.
  */
-export async function cancelNotification({ db, temporal }: ControlDeps, id: string, note?: string): Promise<void> {
+export async function cancelNotification({ db, temporal }: ControlDeps, id: string, { note, actor }: { note?: string; actor?: string } = {}): Promise<void> {
   const cancelled = async () => (await existing(db, id)).status === 'CANCELLED';
   if (await cancelled()) return;
   let outcome: ControlOutcome;
   try {
-    outcome = await temporal.cancel(id, note);
+    outcome = await temporal.cancel(id, note, actor);
   } catch (err) {
     // Another cancel may have ended the run while this one was on its way; then this one is done too.
     if (await cancelled()) return;
@@ -48,8 +48,8 @@ export async function cancelNotification({ db, temporal }: ControlDeps, id: stri
 }
 
 /** Moves the due time and/or swaps the content of a pending notification. */
-export async function changeNotification({ db, temporal }: ControlDeps, id: string, change: Change): Promise<void> {
+export async function changeNotification({ db, temporal }: ControlDeps, id: string, change: Change, actor?: string): Promise<void> {
   await existing(db, id);
-  const outcome = await temporal.change(id, change);
+  const outcome = await temporal.change(id, change, actor);
   if (!outcome.done) await refuse(db, id, outcome);
 }

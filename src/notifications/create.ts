@@ -1,7 +1,9 @@
 import type { Channel, NotificationInput } from '../../workflows/definitions';
 import type { Fault } from '../config';
 import { apiError } from '../api/errors';
-import type { Database } from '../db';
+import type { Database, Executor } from '../db';
+import { recipientLoad } from '../db/recipients';
+import { admissionWait, throttleEnabled, type ThrottleRule } from '../policy/throttle';
 import { acceptNotification, findByIdempotencyKey, withdrawNotification, type NotificationRow } from '../db/notifications';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
@@ -22,6 +24,18 @@ export interface CreateDeps {
   channels: Channel[];
   renderer: Renderer;
   faults?: Fault[];
+  /** The recipient throttle, for types that refuse a recipient over it at create time. */
+  throttle?: ThrottleRule;
+}
+
+/** The over-limit check of a type that refuses (the type's setting decides whether it runs). */
+function overLimitCheck({ throttle }: CreateDeps, input: NotificationInput) {
+  if (!throttle || !throttleEnabled(throttle)) return undefined;
+  return async (tx: Executor) => {
+    const now = new Date();
+    const { buckets, pending } = await recipientLoad(tx, input.userId, input.channels, now);
+    return admissionWait(buckets, pending, now, throttle);
+  };
 }
 
 /** Refuses, before anything is stored, a notification that could never be sent as asked. */
@@ -55,6 +69,8 @@ export async function createNotification(
   deps: CreateDeps,
   request: CreateNotificationRequest,
   idempotencyKey: string,
+  /** The API key (its id) asking: recorded as the actor of SCHEDULED(accepted). */
+  actor?: string,
 ): Promise<{ id: string; replay: boolean; replaced: string[]; detail?: NotificationDetail }> {
   const { db, temporal, log } = deps;
   const fingerprint = requestFingerprint(request);
@@ -89,7 +105,20 @@ export async function createNotification(
     if (answer) return answer;
     throw err;
   }
-  const accepted = await acceptNotification(db, input);
+  const accepted = await acceptNotification(db, input, { actor, overLimitWait: overLimitCheck(deps, input) });
+  if (accepted && 'refusedForMs' in accepted) {
+    // A repeat of a request accepted earlier is answered as one, however full the buckets are now.
+    const answer = await replay();
+    if (answer) return answer;
+    const retryAfterSeconds = Math.ceil(accepted.refusedForMs / 1000);
+    throw apiError(
+      429,
+      'recipient_over_limit',
+      `${input.userId} is over the delivery limit and type ${input.type} refuses rather than defers; a token is free in ${retryAfterSeconds} s`,
+      { userId: input.userId, type: input.type, retryAfterSeconds },
+      { retryAfterSeconds },
+    );
+  }
   if (!accepted) {
     // The key exists: a repeat, or a concurrent request with the same key that committed first.
     const answer = await replay();

@@ -45,6 +45,7 @@ export function detailOf(row: NotificationRow, { transitions, attempts }: Histor
       reason: t.reason,
       details: t.details,
       at: t.at,
+      actor: t.actor,
     })),
     attempts: attempts.map((a) => ({
       channel: a.channel,

@@ -23,3 +23,15 @@ export function nextTokenAt(tokens: number, now: Date, rule: ThrottleRule): Date
 }
 
 export const throttleEnabled = (rule: ThrottleRule) => rule.burst > 0 && rule.perHour > 0;
+
+/**
+ * The admission check of a type that refuses recipients over the limit: a new notification needs a
+ * token on each of its channels beyond those that the recipient's `pending` notifications (due within
+ * the hour) will take first. Undefined when it fits; otherwise the milliseconds until the buckets
+ * will have refilled enough.
+ */
+export function admissionWait(buckets: Array<Bucket | undefined>, pending: number, now: Date, rule: ThrottleRule): number | undefined {
+  const wanted = pending + 1;
+  const wait = Math.max(...buckets.map((bucket) => Math.ceil((Math.max(0, wanted - tokensAt(bucket, now, rule)) / rule.perHour) * 3_600_000)));
+  return wait > 0 ? wait : undefined;
+}

@@ -6,7 +6,7 @@ import {
   WorkflowUpdateRPCTimeoutOrCancelledError,
   type Client,
 } from '@temporalio/client';
-import createHttpError from 'http-errors';
+import createHttpError, { isHttpError } from 'http-errors';
 import {
   cancelUpdate,
   changeUpdate,
@@ -65,7 +65,7 @@ export class TemporalGateway {
     try {
       // Bounded like an update: with the cluster away the client would retry for tens of seconds; the
       // caller answers 503 and the client's retry with the same key starts it (USE_EXISTING).
-      await this.client.connection.withDeadline(Date.now() + START_DEADLINE_MS, () => this.client.workflow.start<typeof notificationWorkflowV5>('notificationWorkflowV5', {
+      await this.bounded(START_DEADLINE_MS, 'the start', () => this.client.workflow.start<typeof notificationWorkflowV5>('notificationWorkflowV5', {
         workflowId: input.notificationId,
         taskQueue: this.taskQueue,
         args: [input],
@@ -117,12 +117,13 @@ export class TemporalGateway {
     }
   }
 
-  cancel(notificationId: string, note?: string): Promise<ControlOutcome> {
-    return this.control(() => this.client.workflow.getHandle(notificationId).executeUpdate(cancelUpdate, { args: [note ?? null] }));
+  /** `actor`: the API key (its id) asking, recorded with the transition. */
+  cancel(notificationId: string, note?: string, actor?: string): Promise<ControlOutcome> {
+    return this.control(() => this.client.workflow.getHandle(notificationId).executeUpdate(cancelUpdate, { args: [note ?? null, actor] }));
   }
 
-  change(notificationId: string, change: Change): Promise<ControlOutcome> {
-    return this.control(() => this.client.workflow.getHandle(notificationId).executeUpdate(changeUpdate, { args: [change] }));
+  change(notificationId: string, change: Change, actor?: string): Promise<ControlOutcome> {
+    return this.control(() => this.client.workflow.getHandle(notificationId).executeUpdate(changeUpdate, { args: [change, actor] }));
   }
 
   /**
@@ -147,11 +148,33 @@ export class TemporalGateway {
     await this.client.workflow.getHandle(notificationId).signal(recheckSignal);
   }
 
+  /**
+   * Runs a call within `ms`, whatever happens on the wire: the gRPC deadline bounds each try, and
+   * when it has passed the call is abandoned (the client's own retries of a cluster that refuses
+   * connections can outlast a deadline by several seconds). Abandoned, it answers 503; the call may
+   * still land, which is why every caller's retry is safe (a start reuses a running workflow).
+   */
+  private async bounded<T>(ms: number, what: string, call: () => Promise<T>): Promise<T> {
+    const abandon = new AbortController();
+    const timer = setTimeout(() => abandon.abort(), ms);
+    const gaveUp = new Promise<never>((_, reject) =>
+      abandon.signal.addEventListener('abort', () => reject(createHttpError(503, `Temporal did not complete ${what} within ${ms / 1000} s; retry later`))),
+    );
+    const running = this.client.connection.withAbortSignal(abandon.signal, () => this.client.connection.withDeadline(Date.now() + ms, call));
+    running.catch(() => undefined); // once abandoned, its own failure has no one to tell
+    try {
+      return await Promise.race([running, gaveUp]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   private async control(update: () => Promise<StatusView>): Promise<ControlOutcome> {
     try {
       // An update needs a running worker and a reachable Postgres; without them, answer 503 rather than hang.
-      return { done: true, view: await this.client.connection.withDeadline(Date.now() + UPDATE_DEADLINE_MS, update) };
+      return { done: true, view: await this.bounded(UPDATE_DEADLINE_MS, 'the update', update) };
     } catch (err) {
+      if (isHttpError(err)) throw err;
       if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError || (err as { code?: number }).code === GRPC_DEADLINE_EXCEEDED) {
         throw createHttpError(503, `no answer within ${UPDATE_DEADLINE_MS / 1000} s: is a worker running and Postgres reachable? Retry later`);
       }

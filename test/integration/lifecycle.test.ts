@@ -243,4 +243,28 @@ describe('recipient throttle', () => {
     expect(receiver.received).toHaveLength(2);
     expect(receiver.received[1].receivedAt - receiver.received[0].receivedAt).toBeGreaterThanOrEqual(2000);
   });
+  test('a type set to refuse answers 429 with Retry-After instead of deferring, stores nothing, and leaves other types alone', async () => {
+    const api = client(stack);
+    expect((await api.patchPath('/v1/types/runaway', { overLimit: 'refuse' })).body.overLimit).toBe('refuse');
+    await api.registerWebhook('flooded', receiver.url);
+    const later = new Date(Date.now() + 600_000).toISOString();
+    const body = (n: number, type = 'runaway') => ({ userId: 'flooded', type, channels: ['webhook'], content: { body: `flood ${n}` }, scheduledAt: later });
+
+    // One token: the first fits, the second would wait for the token the first takes.
+    const first = await api.create(body(1), 'flood-1');
+    expect(first.status).toBe(202);
+    const second = await api.create(body(2), 'flood-2');
+    expect(second.status).toBe(429);
+    expect(second.body.error.code).toBe('recipient_over_limit');
+    // 1,200 tokens an hour: one every 3 s.
+    expect(Number(second.headers.get('retry-after'))).toBe(3);
+    expect((await api.list('userId=flooded')).body.items.map((n: { id: string }) => n.id)).toEqual([first.body.id]);
+
+    // The repeat of an accepted request is still answered as one; a type that defers still accepts.
+    expect((await api.create(body(1), 'flood-1')).status).toBe(200);
+    const deferring = await api.create(body(3, 'patient'), 'flood-3');
+    expect(deferring.status).toBe(202);
+    await api.cancel(first.body.id);
+    await api.cancel(deferring.body.id);
+  });
 });

@@ -86,6 +86,42 @@ test('the caller is named by its key id in the audit log; a revoked key is refus
   expect(creations.body.items.map((i: { action: string }) => i.action)).toEqual(['api_key.revoke', 'api_key.create']);
 });
 
+test("each transition names the key whose request it carries out; Herald's own steps name none", async () => {
+  const made = await call(stack.url, 'POST', '/v1/api-keys', { body: { scope: 'client', name: 'reminders service' }, headers: as(ADMIN_KEY) });
+  const producer = { ...as(made.body.key), 'Idempotency-Key': `actor-${Date.now()}` };
+  const body = { userId: 'actor-user', channels: ['webhook'], content: { body: 'later' }, scheduledAt: new Date(Date.now() + 3_600_000).toISOString() };
+  const created = await call(stack.url, 'POST', '/v1/notifications', { body, headers: producer });
+  expect(created.status).toBe(202);
+  const id = created.body.id;
+  expect((await call(stack.url, 'PATCH', `/v1/notifications/${id}`, { body: { content: { body: 'changed' } }, headers: as(made.body.key) })).status).toBe(200);
+  expect((await call(stack.url, 'DELETE', `/v1/notifications/${id}`, { headers: as(ADMIN_KEY) })).status).toBe(200);
+  const detail = await call(stack.url, 'GET', `/v1/notifications/${id}`, { headers: as(ADMIN_KEY) });
+  // The admin key's id, as the audit log names it.
+  await call(stack.url, 'PATCH', '/v1/types/actor-type', { body: { deliveryEnabled: true }, headers: as(ADMIN_KEY) });
+  const adminId = (await call(stack.url, 'GET', '/v1/audit?subject=actor-type', { headers: as(ADMIN_KEY) })).body.items[0].actor;
+  expect(detail.body.transitions.map((t: { to: string; reason: string; actor: string | null }) => `${t.to}(${t.reason}) by ${t.actor}`)).toEqual([
+    `SCHEDULED(accepted) by ${made.body.id}`,
+    `SCHEDULED(replaced_content) by ${made.body.id}`,
+    `CANCELLED(requested) by ${adminId}`,
+  ]);
+
+  // Nobody asked for SENDING or FAILED: the workflow decided them.
+  const due = await call(stack.url, 'POST', '/v1/notifications', {
+    body: { userId: 'actor-nobody', channels: ['webhook'], content: { body: 'now' } },
+    headers: { ...as(made.body.key), 'Idempotency-Key': `actor-due-${Date.now()}` },
+  });
+  let ended = await call(stack.url, 'GET', `/v1/notifications/${due.body.id}`, { headers: as(ADMIN_KEY) });
+  for (let i = 0; i < 50 && ended.body.status !== 'FAILED'; i++) {
+    await new Promise((r) => setTimeout(r, 200));
+    ended = await call(stack.url, 'GET', `/v1/notifications/${due.body.id}`, { headers: as(ADMIN_KEY) });
+  }
+  expect(ended.body.transitions.map((t: { to: string; actor: string | null }) => `${t.to} by ${t.actor}`)).toEqual([
+    `SCHEDULED by ${made.body.id}`,
+    'SENDING by null',
+    'FAILED by null',
+  ]);
+});
+
 test('an unknown key id is a 404 that leaves no audit entry', async () => {
   const res = await call(stack.url, 'DELETE', '/v1/api-keys/key:000000000000', { headers: as(ADMIN_KEY) });
   expect(res.status).toBe(404);

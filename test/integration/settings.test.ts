@@ -19,7 +19,7 @@ describe('type and category settings: read-back and one-field changes', () => {
   test('a type nobody configured reads as the defaults that apply to it', async () => {
     const read = await api.read('/v1/types/never-set');
     expect(read.status).toBe(200);
-    expect(read.body).toEqual({ type: 'never-set', activeWindowMinutes: null, replaceWindowMinutes: null, deliveryEnabled: true, updatedAt: null });
+    expect(read.body).toEqual({ type: 'never-set', activeWindowMinutes: null, replaceWindowMinutes: null, deliveryEnabled: true, overLimit: 'defer', updatedAt: null });
   });
 
   test('PATCH of the delivery switch keeps both windows; GET shows what is stored', async () => {
@@ -89,7 +89,7 @@ describe('type and category settings: read-back and one-field changes', () => {
 
     // The next page carries on where this one stopped; a subject filter shows one setting's history.
     const next = await api.read(`/v1/audit?limit=1&cursor=${log.body.nextCursor}`);
-    expect(next.body.items.map((e: any) => [e.action, e.change])).toEqual([['type.put', { activeWindowMinutes: 3, replaceWindowMinutes: null, deliveryEnabled: true }]]);
+    expect(next.body.items.map((e: any) => [e.action, e.change])).toEqual([['type.put', { activeWindowMinutes: 3, replaceWindowMinutes: null, deliveryEnabled: true, overLimit: 'defer' }]]);
     const history = await api.read('/v1/audit?subject=audited');
     expect(history.body.items.map((e: any) => e.action)).toEqual(['type.patch', 'type.put']);
     expect(history.body.nextCursor).toBeNull();

@@ -73,27 +73,28 @@ export function installHandlers(input: NotificationInput, s: NotificationState):
   // Updates answer only once the outcome is recorded in Postgres, so the API can return the row.
   setHandler(
     cancelUpdate,
-    async (note: string | null) => {
+    // The actor the API sends from V5 on is not recorded by this frozen version.
+    async (note: string | null, _actor?: string) => {
       requestCancel('requested', undefined, note ?? undefined);
       await condition(() => isSettled(s));
       return statusView(input, s);
     },
     // A cancel already under way (supersede, operator signal) is no reason to answer "too late": wait for it.
     {
-      validator: (_note: string | null) => {
+      validator: (_note: string | null, _actor?: string) => {
         if (!isPending(s)) throw tooLate(s);
       },
     },
   );
   setHandler(
     changeUpdate,
-    async (change: Change) => {
+    async (change: Change, _actor?: string) => {
       const version = applyChange(change);
       await condition(() => s.recordedChangeVersion >= version || !isPending(s));
       return statusView(input, s);
     },
     {
-      validator: (change: Change) => {
+      validator: (change: Change, _actor?: string) => {
         requireOpen();
         if (!change || (!change.content && !change.scheduledAt)) throw new Error('a change needs scheduledAt or content');
         if (change.scheduledAt !== undefined && !isInstant(change.scheduledAt)) throw new Error('scheduledAt is not an ISO-8601 instant with a zone');

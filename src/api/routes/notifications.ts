@@ -13,6 +13,7 @@ import {
 } from '../../notifications/request';
 import { notificationDetail, notificationView } from '../../notifications/view';
 import { keysetCursor } from '../cursor';
+import { requesterOf } from '../auth';
 import { apiError } from '../errors';
 import { documented, type Contract } from '../openapi';
 import {
@@ -94,6 +95,7 @@ const CONTRACTS = {
     errors: {
       409: 'The Idempotency-Key was used with a different body.',
       422: 'A channel not configured on this deployment, or a template that does not exist.',
+      429: '`recipient_over_limit`: the recipient is over the delivery limit and its type refuses rather than defers (`overLimit: refuse`); or `rate_limited`: the API key made too many requests. `Retry-After` says when to try again.',
     },
   },
   list: {
@@ -139,7 +141,7 @@ export function notificationRoutes(deps: CreateDeps): Router {
 
   router.post('/', documented(CONTRACTS.create, async (req, res) => {
     const body = parse(createNotificationSchema, req.body);
-    const { id, replay, replaced, detail: accepted } = await createNotification(deps, body, idempotencyKeyOf(req, body));
+    const { id, replay, replaced, detail: accepted } = await createNotification(deps, body, idempotencyKeyOf(req, body), requesterOf(res));
     const detail = accepted ?? (await notificationDetail(deps.db, id));
     if (replay) res.set('Idempotency-Replay', 'true');
     res.status(replay ? 200 : 202).location(`/v1/notifications/${id}`).json({ ...detail, replaced });
@@ -166,12 +168,12 @@ export function notificationRoutes(deps: CreateDeps): Router {
   }));
 
   router.delete('/:id', documented(CONTRACTS.cancel, async (req, res) => {
-    await cancelNotification(deps, req.params.id, typeof req.query.note === 'string' ? req.query.note : undefined);
+    await cancelNotification(deps, req.params.id, { note: typeof req.query.note === 'string' ? req.query.note : undefined, actor: requesterOf(res) });
     res.json(await notificationDetail(deps.db, req.params.id));
   }));
 
   router.patch('/:id', documented(CONTRACTS.change, async (req, res) => {
-    await changeNotification(deps, req.params.id, parse(changeNotificationSchema, req.body));
+    await changeNotification(deps, req.params.id, parse(changeNotificationSchema, req.body), requesterOf(res));
     res.json(await notificationDetail(deps.db, req.params.id));
   }));
 
@@ -195,7 +197,7 @@ export function bulkCancelRoute(deps: CreateDeps): Router {
       await Promise.all(
         ids.slice(i, i + BULK_CONCURRENCY).map(async (id) => {
           try {
-            await cancelNotification(deps, id, 'bulk cancel');
+            await cancelNotification(deps, id, { note: 'bulk cancel', actor: requesterOf(res) });
             results.cancelled.push(id);
           } catch (err) {
             const status = (err as { status?: number }).status;

@@ -1,5 +1,6 @@
 import { Router, type Response } from 'express';
 import { z } from 'zod';
+import { OVER_LIMIT } from '../../../drizzle/schema';
 import type { Database } from '../../db';
 import { listAudit, type AuditAction } from '../../db/audit';
 import {
@@ -22,17 +23,25 @@ import { identifier, parse } from '../validation';
 
 const windowMinutes = z.number().int().min(0).max(7 * 24 * 60).nullable();
 /** PUT: the whole document; a field left out is reset to its default. */
+const overLimit = z.enum(OVER_LIMIT, { error: 'overLimit must be defer or refuse' }).meta({
+  description: 'A recipient over the throttle: `defer` the notification until a token is free (the default), or `refuse` creating it with 429 (runaway producers).',
+});
 const typeSchema = z
-  .object({ activeWindowMinutes: windowMinutes.default(null), replaceWindowMinutes: windowMinutes.default(null), deliveryEnabled: z.boolean().default(true) })
+  .object({
+    activeWindowMinutes: windowMinutes.default(null),
+    replaceWindowMinutes: windowMinutes.default(null),
+    deliveryEnabled: z.boolean().default(true),
+    overLimit: overLimit.default('defer'),
+  })
   .strict();
 /** PATCH: only the fields given change. */
 const typeChangeSchema = z
-  .object({ activeWindowMinutes: windowMinutes.optional(), replaceWindowMinutes: windowMinutes.optional(), deliveryEnabled: z.boolean().optional() })
+  .object({ activeWindowMinutes: windowMinutes.optional(), replaceWindowMinutes: windowMinutes.optional(), deliveryEnabled: z.boolean().optional(), overLimit: overLimit.optional() })
   .strict()
-  .refine((change) => Object.keys(change).length > 0, 'give at least one of activeWindowMinutes, replaceWindowMinutes, deliveryEnabled')
+  .refine((change) => Object.keys(change).length > 0, 'give at least one of activeWindowMinutes, replaceWindowMinutes, deliveryEnabled, overLimit')
   .meta({ minProperties: 1 });
 /** What applies to a type or category nobody configured (`updatedAt: null` says so). */
-const typeDefaults = (type: string) => ({ type, activeWindowMinutes: null, replaceWindowMinutes: null, deliveryEnabled: true, updatedAt: null });
+const typeDefaults = (type: string) => ({ type, activeWindowMinutes: null, replaceWindowMinutes: null, deliveryEnabled: true, overLimit: 'defer' as const, updatedAt: null });
 const categoryDefaults = (category: string) => ({ category, quietHours: 'defer' as const, updatedAt: null });
 const categorySchema = z.object({ quietHours: z.enum(['defer', 'drop', 'bypass'], { error: 'quietHours must be defer, drop or bypass' }) }).strict();
 const switchSchema = z.object({ enabled: z.boolean({ error: 'enabled must be true or false' }) }).strict();

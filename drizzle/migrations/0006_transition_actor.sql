@@ -1,0 +1,1 @@
+ALTER TABLE "notification_transitions" ADD COLUMN "actor" text;

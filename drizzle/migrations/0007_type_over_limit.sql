@@ -1,0 +1,1 @@
+ALTER TABLE "type_settings" ADD COLUMN "over_limit" text DEFAULT 'defer' NOT NULL;
