@@ -60,7 +60,8 @@ export function createDueChecks({ db, policy, now = () => new Date() }: CheckDep
 
       if (input.expiresAt && at.getTime() >= Date.parse(input.expiresAt)) return { action: 'expire' };
 
-      if (prefs?.optedOutCategories.includes(input.category)) return { action: 'cancel', reason: 'opted_out' };
+      // A mandatory category goes out whatever the recipient opted out of, even before it became mandatory.
+      if (!context.categoryMandatory && prefs?.optedOutCategories.includes(input.category)) return { action: 'cancel', reason: 'opted_out' };
 
       const activeWindow = typeSettings?.activeWindowMinutes ?? policy.activeWindowMinutes;
       if (activeWindow > 0 && prefs?.lastActiveAt && at.getTime() - prefs.lastActiveAt.getTime() < activeWindow * 60_000) {

@@ -156,6 +156,8 @@ export const typeSettings = pgTable('type_settings', {
 export const categorySettings = pgTable('category_settings', {
   category: text('category').primaryKey(),
   quietHours: text('quiet_hours').$type<QuietHoursPolicy>().notNull(),
+  /** Mandatory (security alerts, legal notices): a recipient cannot opt out, and an earlier opt-out does not hold it back. */
+  mandatory: boolean('mandatory').notNull().default(false),
   updatedAt: instant('updated_at').notNull().defaultNow(),
 });
 

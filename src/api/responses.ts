@@ -209,6 +209,7 @@ export const categorySettingsSchema = z
   .object({
     category: z.string(),
     quietHours: z.enum(['defer', 'drop', 'bypass']),
+    mandatory: z.boolean(),
     updatedAt: instant.nullable().meta({ description: 'Null: nobody configured this category; these are the defaults.' }),
   })
   .meta({ id: 'CategorySettings' });

@@ -1,4 +1,4 @@
-import { eq, sql, type SQL } from 'drizzle-orm';
+import { and, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import {
   categorySettings,
@@ -78,11 +78,21 @@ export async function listCategorySettings(db: Executor) {
   return db.select().from(categorySettings).orderBy(categorySettings.category);
 }
 
-export async function saveCategorySettings(db: Executor, category: string, quietHours: QuietHoursPolicy) {
+/** The categories among `categories` that are mandatory. */
+export async function mandatoryAmong(db: Executor, categories: string[]): Promise<string[]> {
+  if (categories.length === 0) return [];
+  const rows = await db
+    .select({ category: categorySettings.category })
+    .from(categorySettings)
+    .where(and(eq(categorySettings.mandatory, true), inArray(categorySettings.category, categories)));
+  return rows.map((r) => r.category).sort();
+}
+
+export async function saveCategorySettings(db: Executor, category: string, { quietHours, mandatory }: { quietHours: QuietHoursPolicy; mandatory: boolean }) {
   const [row] = await db
     .insert(categorySettings)
-    .values({ category, quietHours })
-    .onConflictDoUpdate({ target: categorySettings.category, set: { quietHours, updatedAt: sql`now()` } })
+    .values({ category, quietHours, mandatory })
+    .onConflictDoUpdate({ target: categorySettings.category, set: { quietHours, mandatory, updatedAt: sql`now()` } })
     .returning();
   return row;
 }
@@ -98,6 +108,8 @@ export interface DueTimeContext {
   typeSettings: TypeSettings | undefined;
   deliveryEnabled: boolean;
   quietHoursPolicy: QuietHoursPolicy;
+  /** The category is mandatory: the recipient's opt-out does not apply to it. */
+  categoryMandatory: boolean;
   /** The recipient's active targets on `channels`, oldest first. */
   targets: TargetRow[];
 }
@@ -112,27 +124,29 @@ export async function dueTimeContext(
   ids: { notificationId: string; userId: string; type: string; category: string },
   channels: readonly Channel[] = [],
 ): Promise<DueTimeContext | undefined> {
-  type Raw = { replacedBy: string | null; scheduledAt: string | Date; prefs: string | null; typeSettings: string | null; deliverySwitch: string | null; quietHours: QuietHoursPolicy | null; targets: string | null };
+  type Raw = { replacedBy: string | null; scheduledAt: string | Date; prefs: string | null; typeSettings: string | null; deliverySwitch: string | null; categorySettings: string | null; targets: string | null };
   const [row] = await query<Raw>(
     db,
     sql`select n.replaced_by as "replacedBy", n.scheduled_at as "scheduledAt",
       (select to_json(p)::text from user_preferences p where p.user_id = ${ids.userId}) as "prefs",
       (select to_json(t)::text from type_settings t where t.type = ${ids.type}) as "typeSettings",
       (select s.value::text from settings s where s.key = ${DELIVERY_SWITCH}) as "deliverySwitch",
-      (select c.quiet_hours from category_settings c where c.category = ${ids.category}) as "quietHours",
+      (select to_json(c)::text from category_settings c where c.category = ${ids.category}) as "categorySettings",
       (select json_agg(t order by t.created_at, t.id)::text from targets t
         where t.user_id = ${ids.userId} and ${isOneOf(sql`t.channel`, channels)} and t.disabled_at is null) as "targets"
     from notifications n where n.id = ${ids.notificationId}`,
   );
   if (!row) return undefined;
   const parsed = <T extends PgTable>(table: T, text: string | null) => (text == null ? undefined : rowFromJson(table, JSON.parse(text)));
+  const category = parsed(categorySettings, row.categorySettings);
   return {
     replacedBy: row.replacedBy,
     scheduledAt: new Date(row.scheduledAt),
     prefs: parsed(userPreferences, row.prefs),
     typeSettings: parsed(typeSettings, row.typeSettings),
     deliveryEnabled: row.deliverySwitch !== 'false',
-    quietHoursPolicy: row.quietHours ?? 'defer',
+    quietHoursPolicy: category?.quietHours ?? 'defer',
+    categoryMandatory: category?.mandatory ?? false,
     targets: row.targets == null ? [] : (JSON.parse(row.targets) as Record<string, unknown>[]).map((t) => rowFromJson(targets, t)),
   };
 }

@@ -148,6 +148,15 @@ describe('notification lifecycle on a real Temporal dev server', () => {
       await w.api.waitFor(other.body.id, 'DELIVERED');
     });
 
+    test('a mandatory category is delivered even to a recipient who opted out of it before it became mandatory', async () => {
+      const userId = await w.recipient();
+      await w.api.put(`/v1/users/${userId}/preferences`, { optedOutCategories: ['security'] });
+      await w.api.put('/v1/categories/security', { quietHours: 'defer', mandatory: true });
+      const created = await w.api.create(webhook(userId, { category: 'security' }));
+      expect(statusesOf(await w.api.waitFor(created.body.id, 'DELIVERED', 'CANCELLED'))).toEqual(['SCHEDULED(accepted)', 'SENDING', 'DELIVERED']);
+      expect(deliveriesTo(userId)).toHaveLength(1);
+    });
+
     test('recent activity: a user active within the type’s window is not disturbed', async () => {
       const userId = await w.recipient();
       await w.api.put('/v1/types/nudge', { activeWindowMinutes: 10 });

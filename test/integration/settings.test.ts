@@ -64,7 +64,20 @@ describe('type and category settings: read-back and one-field changes', () => {
     const categories = await api.read('/v1/categories');
     expect(categories.body.items).toEqual(expect.arrayContaining([expect.objectContaining({ category: 'security', quietHours: 'bypass' })]));
     expect((await api.read('/v1/categories/security')).body).toMatchObject({ category: 'security', quietHours: 'bypass' });
-    expect((await api.read('/v1/categories/unset')).body).toEqual({ category: 'unset', quietHours: 'defer', updatedAt: null });
+    expect((await api.read('/v1/categories/unset')).body).toEqual({ category: 'unset', quietHours: 'defer', mandatory: false, updatedAt: null });
+  });
+
+  test('a mandatory category cannot be opted out of: 422 naming it, and nothing is saved', async () => {
+    expect((await api.put('/v1/categories/account-security', { quietHours: 'bypass', mandatory: true })).body).toMatchObject({ mandatory: true });
+    await api.put('/v1/users/mandatory-user/preferences', { optedOutCategories: ['promo'] });
+    const refused = await api.put('/v1/users/mandatory-user/preferences', { optedOutCategories: ['promo', 'account-security'] });
+    expect(refused.status).toBe(422);
+    expect(refused.body.error.code).toBe('category_mandatory');
+    expect(refused.body.error.message).toContain('account-security');
+    expect(refused.body.error.details).toEqual({ categories: ['account-security'] });
+    expect((await api.read('/v1/users/mandatory-user/preferences')).body.optedOutCategories).toEqual(['promo']);
+    // PUT is the whole document: left out, mandatory goes back to false.
+    expect((await api.put('/v1/categories/account-security', { quietHours: 'bypass' })).body.mandatory).toBe(false);
   });
 
   test('every change is in the audit log with who made it; a refused change is not', async () => {

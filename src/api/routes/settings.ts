@@ -42,8 +42,17 @@ const typeChangeSchema = z
   .meta({ minProperties: 1 });
 /** What applies to a type or category nobody configured (`updatedAt: null` says so). */
 const typeDefaults = (type: string) => ({ type, activeWindowMinutes: null, replaceWindowMinutes: null, deliveryEnabled: true, overLimit: 'defer' as const, updatedAt: null });
-const categoryDefaults = (category: string) => ({ category, quietHours: 'defer' as const, updatedAt: null });
-const categorySchema = z.object({ quietHours: z.enum(['defer', 'drop', 'bypass'], { error: 'quietHours must be defer, drop or bypass' }) }).strict();
+const categoryDefaults = (category: string) => ({ category, quietHours: 'defer' as const, mandatory: false, updatedAt: null });
+/** PUT: the whole document; `mandatory` left out is false. */
+const categorySchema = z
+  .object({
+    quietHours: z.enum(['defer', 'drop', 'bypass'], { error: 'quietHours must be defer, drop or bypass' }),
+    mandatory: z
+      .boolean({ error: 'mandatory must be true or false' })
+      .default(false)
+      .meta({ description: 'Recipients cannot opt out of a mandatory category (422), and an opt-out saved earlier does not hold it back.' }),
+  })
+  .strict();
 const switchSchema = z.object({ enabled: z.boolean({ error: 'enabled must be true or false' }) }).strict();
 const auditQuery = z
   .object({
@@ -77,7 +86,14 @@ const CONTRACTS = {
     responses: { 200: { description: 'The categories.', schema: z.object({ items: z.array(categorySettingsSchema) }) } },
   },
   category: { scope: 'admin', summary: "A category's settings (the defaults when not configured)", path: categoryPath, responses: categoryAnswer },
-  putCategory: { scope: 'admin', summary: 'What quiet hours do to a category: defer, drop or bypass', path: categoryPath, body: categorySchema, responses: categoryAnswer },
+  putCategory: {
+    scope: 'admin',
+    summary: "A category's settings: what quiet hours do to it (defer, drop or bypass), and whether it is mandatory",
+    description: 'The whole document: `mandatory` left out is false. Recorded in the audit log.',
+    path: categoryPath,
+    body: categorySchema,
+    responses: categoryAnswer,
+  },
   delivery: { scope: 'admin', summary: 'The global delivery switch', responses: switchAnswer },
   putDelivery: {
     scope: 'admin',
@@ -136,8 +152,8 @@ export function settingsRoutes(deps: SettingsDeps): Router {
   }));
   router.put('/categories/:category', documented(CONTRACTS.putCategory, async (req, res) => {
     const category = categoryParam(req.params.category);
-    const { quietHours } = parse(categorySchema, req.body);
-    res.json(await audited(deps.db, res, { action: 'category.put', subject: category, change: { quietHours } }, (tx) => saveCategorySettings(tx, category, quietHours)));
+    const values = parse(categorySchema, req.body);
+    res.json(await audited(deps.db, res, { action: 'category.put', subject: category, change: values }, (tx) => saveCategorySettings(tx, category, values)));
   }));
 
   router.get('/delivery', documented(CONTRACTS.delivery, async (_req, res) => {

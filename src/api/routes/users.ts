@@ -1,11 +1,12 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import type { Database } from '../../db';
-import { findPreferences, recordActivity, savePreferences } from '../../db/recipients';
+import { findPreferences, mandatoryAmong, recordActivity, savePreferences } from '../../db/recipients';
 import { CLOCK_TIME, isValidClockTime, isValidTimeZone } from '../../policy/quiet-hours';
 import type { Logger } from '../../logger';
 import type { TemporalGateway } from '../../temporal/gateway';
 import { recheckDeferred } from '../../notifications/recheck';
+import { apiError } from '../errors';
 import { documented, type Contract } from '../openapi';
 import { activityAnswerSchema, preferencesSchema as preferencesAnswer } from '../responses';
 import { identifier, instant, locale, parse } from '../validation';
@@ -48,6 +49,7 @@ const CONTRACTS = {
     path: userPath,
     body: preferencesSchema,
     responses: { 200: { description: 'The saved preferences.', schema: preferencesAnswer } },
+    errors: { 422: '`category_mandatory`: an opt-out of a mandatory category; `details.categories` names them. Nothing is saved.' },
   },
   activity: {
     scope: 'client',
@@ -89,6 +91,10 @@ export function userRoutes(deps: UserRouteDeps): Router {
   router.put('/:userId/preferences', documented(CONTRACTS.savePreferences, async (req, res) => {
     const userId = parse(userIdParam, req.params.userId, 'user id');
     const body = parse(preferencesSchema, req.body);
+    const mandatory = await mandatoryAmong(db, body.optedOutCategories);
+    if (mandatory.length > 0) {
+      throw apiError(422, 'category_mandatory', `${mandatory.join(', ')} ${mandatory.length === 1 ? 'is' : 'are'} mandatory: a recipient cannot opt out`, { categories: mandatory });
+    }
     const saved = await savePreferences(db, userId, body);
     await recheckDeferred(deps, { userId });
     res.json(preferencesView(userId, saved));

@@ -1,0 +1,1 @@
+ALTER TABLE "category_settings" ADD COLUMN "mandatory" boolean DEFAULT false NOT NULL;
