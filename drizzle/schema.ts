@@ -9,12 +9,27 @@ import {
   pgTable,
   primaryKey,
   text,
-  timestamp,
+  customType,
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
 import type { Channel, Content, Metadata, NotificationStatus, Routing } from '../workflows/definitions';
 
-const instant = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+/**
+ * A `timestamptz` read as a Date. Postgres writes it as `0017-11-29 19:54:32.7+00`, which `new Date`
+ * misreads before the year 100 (`0099-…` becomes 1999, `0017-…` is invalid): it is turned into
+ * ISO-8601 first, which every year from 1 to 9999 survives.
+ */
+const instant = customType<{ data: Date; driverData: string | Date }>({
+  dataType: () => 'timestamp with time zone',
+  toDriver: (value) => value.toISOString(),
+  fromDriver: (value) => (value instanceof Date ? value : new Date(isoFromPostgres(value))),
+});
+
+/** `2027-01-31 21:30:00.5+09` or `…+05:30` → `2027-01-31T21:30:00.5+09:00`; anything else as it is. */
+export function isoFromPostgres(text: string): string {
+  const match = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}(?:\.\d+)?)([+-]\d{2})(?::?(\d{2}))?(?::\d{2})?$/.exec(text);
+  return match ? `${match[1]}T${match[2]}${match[3]}:${match[4] ?? '00'}` : text;
+}
 
 /** The queryable projection of every notification; Temporal holds what is in flight. */
 export const notifications = pgTable(
@@ -44,8 +59,8 @@ export const notifications = pgTable(
     completedAt: instant('completed_at'),
     /** A FAILED notification an operator marked as handled: it leaves the dead-letter list, and stays. */
     discardedAt: instant('discarded_at'),
-    createdAt: instant('created_at').notNull().defaultNow(),
-    updatedAt: instant('updated_at').notNull().defaultNow(),
+    createdAt: instant('created_at').notNull().default(sql`now()`),
+    updatedAt: instant('updated_at').notNull().default(sql`now()`),
   },
   (t) => [
     uniqueIndex('notifications_idempotency_key_uq').on(t.idempotencyKey),
@@ -92,8 +107,8 @@ export const targets = pgTable(
     label: text('label'),
     disabledAt: instant('disabled_at'),
     disabledReason: text('disabled_reason'),
-    createdAt: instant('created_at').notNull().defaultNow(),
-    updatedAt: instant('updated_at').notNull().defaultNow(),
+    createdAt: instant('created_at').notNull().default(sql`now()`),
+    updatedAt: instant('updated_at').notNull().default(sql`now()`),
   },
   (t) => [
     uniqueIndex('targets_user_channel_address_uq').on(t.userId, t.channel, t.address),
@@ -138,7 +153,7 @@ export const userPreferences = pgTable('user_preferences', {
   optedOutCategories: jsonb('opted_out_categories').$type<string[]>().notNull().default([]),
   locale: text('locale'),
   lastActiveAt: instant('last_active_at'),
-  updatedAt: instant('updated_at').notNull().defaultNow(),
+  updatedAt: instant('updated_at').notNull().default(sql`now()`),
 });
 
 /** Per notification type: the recent-activity window, the replacement window and its delivery switch. */
@@ -149,7 +164,7 @@ export const typeSettings = pgTable('type_settings', {
   deliveryEnabled: boolean('delivery_enabled').notNull().default(true),
   /** A recipient over the throttle's limit: `defer` the notification at its due time, or `refuse` it at create (429). */
   overLimit: text('over_limit').$type<OverLimit>().notNull().default('defer'),
-  updatedAt: instant('updated_at').notNull().defaultNow(),
+  updatedAt: instant('updated_at').notNull().default(sql`now()`),
 });
 
 /** Per category: what quiet hours do to it. */
@@ -158,14 +173,14 @@ export const categorySettings = pgTable('category_settings', {
   quietHours: text('quiet_hours').$type<QuietHoursPolicy>().notNull(),
   /** Mandatory (security alerts, legal notices): a recipient cannot opt out, and an earlier opt-out does not hold it back. */
   mandatory: boolean('mandatory').notNull().default(false),
-  updatedAt: instant('updated_at').notNull().defaultNow(),
+  updatedAt: instant('updated_at').notNull().default(sql`now()`),
 });
 
 /** Service-wide switches (the global delivery switch). */
 export const settings = pgTable('settings', {
   key: text('key').primaryKey(),
   value: jsonb('value').$type<unknown>().notNull(),
-  updatedAt: instant('updated_at').notNull().defaultNow(),
+  updatedAt: instant('updated_at').notNull().default(sql`now()`),
 });
 
 /** Recipient throttle: one token bucket per user × channel. */
@@ -189,7 +204,7 @@ export const templates = pgTable(
     channel: text('channel').notNull(),
     title: text('title'),
     body: text('body').notNull(),
-    updatedAt: instant('updated_at').notNull().defaultNow(),
+    updatedAt: instant('updated_at').notNull().default(sql`now()`),
   },
   (t) => [primaryKey({ columns: [t.key, t.locale, t.channel] })],
 );
@@ -199,7 +214,7 @@ export const auditLog = pgTable(
   'audit_log',
   {
     id: bigserial('id', { mode: 'number' }).primaryKey(),
-    at: instant('at').notNull().defaultNow(),
+    at: instant('at').notNull().default(sql`now()`),
     /** The API key's id (`key:` + a hash prefix), or `anonymous` when the API runs without keys. */
     actor: text('actor').notNull(),
     /** What was done: `type.put`, `type.patch`, `category.put`, `delivery.switch`, `template.put`. */
@@ -230,7 +245,7 @@ export const apiKeys = pgTable(
     scope: text('scope').$type<ApiKeyScope>().notNull(),
     name: text('name').notNull(),
     createdBy: text('created_by').notNull(),
-    createdAt: instant('created_at').notNull().defaultNow(),
+    createdAt: instant('created_at').notNull().default(sql`now()`),
     revokedAt: instant('revoked_at'),
   },
   (t) => [uniqueIndex('api_keys_digest_idx').on(t.digest)],

@@ -94,8 +94,13 @@ describe.each(DATABASES)('a webhook notification end to end on %s', (database) =
     expect(second.headers.get('idempotency-replay')).toBe('true');
     expect(second.body.id).toBe(first.body.id);
 
-    const runs = [];
-    for await (const wf of stack.temporal.client.workflow.list({ query: `WorkflowId = '${first.body.id}'` })) runs.push(wf);
+    // Temporal's visibility store lists a new run a moment after its start; wait for it, then count.
+    const listRuns = async () => {
+      const runs = [];
+      for await (const wf of stack.temporal.client.workflow.list({ query: `WorkflowId = '${first.body.id}'` })) runs.push(wf);
+      return runs;
+    };
+    const runs = await eventually(listRuns, (r) => r.length > 0, { what: 'the run to be listed' });
     expect(runs).toHaveLength(1);
 
     const reused = await create(`dup-${database}`, { ...body, content: { body: 'a different text' } });
