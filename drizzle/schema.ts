@@ -151,6 +151,10 @@ export const userPreferences = pgTable('user_preferences', {
   timeZone: text('time_zone'),
   quietHours: jsonb('quiet_hours').$type<{ start: string; end: string }>(),
   optedOutCategories: jsonb('opted_out_categories').$type<string[]>().notNull().default([]),
+  /** The channels a notification with `channels: "preferred"` goes to, in this order. */
+  preferredChannels: jsonb('preferred_channels').$type<Channel[]>().notNull().default([]),
+  /** Per category, channels left out of the preferred ones. */
+  disabledChannels: jsonb('disabled_channels').$type<Record<string, Channel[]>>().notNull().default({}),
   locale: text('locale'),
   lastActiveAt: instant('last_active_at'),
   updatedAt: instant('updated_at').notNull().default(sql`now()`),

@@ -160,6 +160,8 @@ export const preferencesSchema = z
     timeZone: z.string().nullable(),
     quietHours: z.object({ start: z.string(), end: z.string() }).nullable(),
     optedOutCategories: z.array(z.string()),
+    preferredChannels: z.array(channel),
+    disabledChannels: z.record(z.string(), z.array(channel)),
     locale: z.string().nullable(),
     lastActiveAt: instant.nullable(),
   })

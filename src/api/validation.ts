@@ -7,12 +7,22 @@ export function parse<S extends z.ZodType>(schema: S, value: unknown, where = 'b
   if (value === undefined && where === 'body') throw apiError(400, 'validation_failed', 'request body must be a JSON object');
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const details = result.error.issues.map((issue) => ({
+  const details = result.error.issues.flatMap(specific).map((issue) => ({
     field: issue.path.length ? issue.path.join('.') : where,
     message: issue.message,
   }));
   const summary = details.map((d) => `${d.field}: ${d.message}`).join('; ');
   throw apiError(400, 'validation_failed', `invalid ${where}: ${summary}`, details);
+}
+
+/**
+ * A value that fits no branch of a union is reported by the branch that got inside it: an array of
+ * channels with a wrong element names that element, not "an array, or the word preferred".
+ */
+function specific(issue: z.core.$ZodIssue): z.core.$ZodIssue[] {
+  if (issue.code !== 'invalid_union') return [issue];
+  const inside = issue.errors.find((branch) => branch.length > 0 && branch.every((i) => i.path.length > 0));
+  return inside ? inside.map((i) => ({ ...i, path: [...issue.path, ...i.path] })).flatMap(specific) : [issue];
 }
 
 export const identifier = (what: string, max = 200) =>

@@ -25,7 +25,7 @@ export async function findPreferences(db: Executor, userId: string): Promise<Pre
 export async function savePreferences(
   db: Executor,
   userId: string,
-  prefs: Pick<Preferences, 'timeZone' | 'quietHours' | 'optedOutCategories' | 'locale'>,
+  prefs: Pick<Preferences, 'timeZone' | 'quietHours' | 'optedOutCategories' | 'locale'> & Partial<Pick<Preferences, 'preferredChannels' | 'disabledChannels'>>,
 ): Promise<Preferences> {
   const [row] = await db
     .insert(userPreferences)

@@ -2,7 +2,7 @@ import type { Channel, NotificationInput } from '../../workflows/definitions';
 import type { Fault } from '../config';
 import { apiError } from '../api/errors';
 import type { Database, Executor } from '../db';
-import { recipientLoad } from '../db/recipients';
+import { findPreferences, recipientLoad } from '../db/recipients';
 import { admissionWait, throttleEnabled, type ThrottleRule } from '../policy/throttle';
 import { acceptNotification, findByIdempotencyKey, withdrawNotification, type NotificationRow } from '../db/notifications';
 import type { Logger } from '../logger';
@@ -10,7 +10,7 @@ import type { Metrics } from '../metrics';
 import type { DeliveryReporter } from '../reports';
 import { notificationIdFor } from '../ids';
 import type { TemporalGateway } from '../temporal/gateway';
-import { requestFingerprint, type CreateNotificationRequest } from './request';
+import { PREFERRED, requestFingerprint, type CreateNotificationRequest } from './request';
 import { TemplateNotFoundError, type Renderer } from './templates';
 import { detailOf, type NotificationDetail } from './view';
 
@@ -36,6 +36,28 @@ function overLimitCheck({ throttle }: CreateDeps, input: NotificationInput) {
     const { buckets, pending } = await recipientLoad(tx, input.userId, input.channels, now);
     return admissionWait(buckets, pending, now, throttle);
   };
+}
+
+/** Where `channels: "preferred"` sends when the recipient has not said: push first, then the rest. */
+export const DEFAULT_CHANNEL_PREFERENCE: Channel[] = ['fcm', 'webpush', 'telegram', 'webhook'];
+
+/**
+ * The recipient's preferred channels for this category, in their order: those this deployment can
+ * send on, less those the recipient turned off for the category. Resolved once, at create time.
+ */
+async function preferredChannels({ db, channels: configured }: CreateDeps, request: CreateNotificationRequest): Promise<Channel[]> {
+  const prefs = await findPreferences(db, request.userId);
+  const chosen = prefs?.preferredChannels.length ? prefs.preferredChannels : DEFAULT_CHANNEL_PREFERENCE;
+  const off = prefs?.disabledChannels[request.category] ?? [];
+  const usable = chosen.filter((c) => configured.includes(c) && !off.includes(c));
+  if (usable.length === 0) {
+    throw apiError(422, 'no_preferred_channel', `none of ${request.userId}'s preferred channels can carry category ${request.category} on this deployment`, {
+      preferred: chosen,
+      disabledForCategory: off,
+      configured,
+    });
+  }
+  return usable;
 }
 
 /** Refuses, before anything is stored, a notification that could never be sent as asked. */
@@ -82,7 +104,8 @@ export async function createNotification(
     userId: request.userId,
     type: request.type,
     category: request.category,
-    channels: request.channels,
+    // Filled in below from the recipient's preferences when the request says "preferred".
+    channels: request.channels === PREFERRED ? [] : request.channels,
     routing: request.routing,
     content: request.template ? { template: request.template } : request.content!,
     scheduledAt: request.scheduledAt ?? new Date().toISOString(),
@@ -99,6 +122,7 @@ export async function createNotification(
     return known && replayOf(deps, known, fingerprint);
   };
   try {
+    if (request.channels === PREFERRED) input.channels = await preferredChannels(deps, request);
     await checkSendable(deps, input);
   } catch (err) {
     const answer = await replay();

@@ -6,6 +6,9 @@ import { identifier, instant, locale } from '../api/validation';
 
 const MAX_SCHEDULE_AHEAD_MS = 366 * 24 * 3600 * 1000;
 
+/** `channels: "preferred"`: the recipient's own choice of channels. */
+export const PREFERRED = 'preferred';
+
 const inlineContent = z
   .object({
     title: z.string().max(200, 'title must be at most 200 characters').optional(),
@@ -32,13 +35,23 @@ export const createNotificationSchema = z
     type: identifier('type', 100).default('general'),
     category: identifier('category', 100).optional(),
     channels: z
-      .array(z.enum(CHANNELS, { error: `channel must be one of ${CHANNELS.join(', ')}` }), {
-        error: 'channels must be an array of channel names',
-      })
-      .min(1, 'channels must name at least one channel')
-      .refine((list) => new Set(list).size === list.length, 'channels must not repeat a channel')
-      .meta({ uniqueItems: true }),
-    routing: z.enum(['all', 'fallback'], { error: 'routing must be "all" or "fallback"' }).default('all'),
+      .union(
+        [
+          z
+            .array(z.enum(CHANNELS, { error: `channel must be one of ${CHANNELS.join(', ')}` }))
+            .min(1, 'channels must name at least one channel')
+            .refine((list) => new Set(list).size === list.length, 'channels must not repeat a channel')
+            .meta({ uniqueItems: true }),
+          z.literal(PREFERRED),
+        ],
+        { error: 'channels must be an array of channel names, or "preferred"' },
+      )
+      .default(PREFERRED)
+      .meta({ description: 'The channels to send on, or `"preferred"` (the default): the recipient\'s preferred channels, resolved when the notification is created.' }),
+    routing: z
+      .enum(['all', 'fallback'], { error: 'routing must be "all" or "fallback"' })
+      .optional()
+      .meta({ description: '`all` at once, or `fallback` in order until one delivers. Default: `fallback` for preferred channels, `all` otherwise.' }),
     scheduledAt: instant('scheduledAt').optional(),
     expiresAt: instant('expiresAt').optional(),
     content: inlineContent.optional(),
@@ -65,7 +78,7 @@ export const createNotificationSchema = z
     }
    })
   // Defaults belong to the request before fingerprinting: naming the default category is the same request.
-  .transform((req) => ({ ...req, category: req.category ?? req.type }));
+  .transform((req) => ({ ...req, category: req.category ?? req.type, routing: req.routing ?? (req.channels === PREFERRED ? ('fallback' as const) : ('all' as const)) }));
 
 export type CreateNotificationRequest = z.output<typeof createNotificationSchema>;
 

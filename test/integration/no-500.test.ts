@@ -73,8 +73,15 @@ const BODY_ROUTES: Array<{ method: string; path: string; valid: () => Record<str
   {
     method: 'PUT',
     path: '/v1/users/hostile-user/preferences',
-    valid: () => ({ timeZone: 'Europe/Berlin', quietHours: { start: '22:00', end: '07:00' }, optedOutCategories: ['promo'], locale: 'de' }),
-    fields: ['timeZone', 'quietHours', 'quietHours.start', 'quietHours.end', 'optedOutCategories', 'optedOutCategories.0', 'locale'],
+    valid: () => ({
+      timeZone: 'Europe/Berlin',
+      quietHours: { start: '22:00', end: '07:00' },
+      optedOutCategories: ['promo'],
+      preferredChannels: ['webhook'],
+      disabledChannels: { promo: ['webhook'] },
+      locale: 'de',
+    }),
+    fields: ['timeZone', 'quietHours', 'quietHours.start', 'quietHours.end', 'optedOutCategories', 'optedOutCategories.0', 'preferredChannels', 'preferredChannels.0', 'disabledChannels', 'disabledChannels.promo', 'locale'],
   },
   { method: 'POST', path: '/v1/users/hostile-user/activity', valid: () => ({}), fields: ['at'] },
   { method: 'POST', path: '/v1/users/hostile-user/webhooks', valid: () => ({ url: 'https://example.com/hook' }), fields: ['url', 'secret', 'label'] },

@@ -122,10 +122,19 @@ describe('type and category settings: read-back and one-field changes', () => {
       timeZone: null,
       quietHours: null,
       optedOutCategories: [],
+      preferredChannels: [],
+      disabledChannels: {},
       locale: null,
       lastActiveAt: null,
     });
-    const prefs = { timeZone: 'Asia/Seoul', quietHours: { start: '22:00', end: '07:00' }, optedOutCategories: ['marketing'], locale: 'ko-KR' };
+    const prefs = {
+      timeZone: 'Asia/Seoul',
+      quietHours: { start: '22:00', end: '07:00' },
+      optedOutCategories: ['marketing'],
+      preferredChannels: ['webpush', 'webhook'],
+      disabledChannels: { marketing: ['webpush'] },
+      locale: 'ko-KR',
+    };
     const saved = await api.put('/v1/users/prefs-set/preferences', prefs);
     expect(saved.status).toBe(200);
     const read = await api.read('/v1/users/prefs-set/preferences');

@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import { CHANNELS } from '../../../workflows/definitions';
 import { z } from 'zod';
 import type { Database } from '../../db';
 import { findPreferences, mandatoryAmong, recordActivity, savePreferences } from '../../db/recipients';
@@ -14,6 +15,10 @@ import { identifier, instant, locale, parse } from '../validation';
 const userIdParam = identifier('user id');
 
 const clockTime = z.string().refine(isValidClockTime, 'must be a 24-hour time HH:MM, e.g. 22:00').meta({ pattern: CLOCK_TIME.source });
+const channelList = z
+  .array(z.enum(CHANNELS, { error: `channel must be one of ${CHANNELS.join(', ')}` }))
+  .refine((list) => new Set(list).size === list.length, 'a channel may appear only once')
+  .meta({ uniqueItems: true });
 const preferencesSchema = z
   .object({
     timeZone: z
@@ -25,6 +30,12 @@ const preferencesSchema = z
       .default(null),
     quietHours: z.object({ start: clockTime, end: clockTime }).strict().nullable().default(null),
     optedOutCategories: z.array(identifier('category', 100)).max(100).default([]),
+    preferredChannels: channelList.default([]).meta({ description: 'Where `channels: "preferred"` sends, first choice first (fallback routing).' }),
+    disabledChannels: z
+      .record(identifier('category', 100), channelList)
+      .default({})
+      .refine((r) => Object.keys(r).length <= 100, 'disabledChannels may name at most 100 categories')
+      .meta({ description: 'Per category, channels left out of the preferred ones.' }),
     locale: locale('locale')
       .nullable()
       .default(null),
@@ -77,6 +88,8 @@ export function userRoutes(deps: UserRouteDeps): Router {
     timeZone: saved?.timeZone ?? null,
     quietHours: saved?.quietHours ?? null,
     optedOutCategories: saved?.optedOutCategories ?? [],
+    preferredChannels: saved?.preferredChannels ?? [],
+    disabledChannels: saved?.disabledChannels ?? {},
     locale: saved?.locale ?? null,
     lastActiveAt: saved?.lastActiveAt ?? null,
   });

@@ -1,0 +1,2 @@
+ALTER TABLE "user_preferences" ADD COLUMN "preferred_channels" jsonb DEFAULT '[]'::jsonb NOT NULL;--> statement-breakpoint
+ALTER TABLE "user_preferences" ADD COLUMN "disabled_channels" jsonb DEFAULT '{}'::jsonb NOT NULL;
