@@ -1,5 +1,8 @@
 // One place that knows what the benchmark started, so a normal end, an error and Ctrl-C all leave
 // nothing behind: no temporal server, worker, API, redis or scratch database outliving the run.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { WaitAborted } from './timing';
 
 interface Cleanup {
@@ -108,4 +111,21 @@ export function installExitHandlers(): void {
   process.on('uncaughtException', fatal);
   process.on('unhandledRejection', fatal);
   process.on('exit', killEverythingNow);
+}
+
+/**
+ * A temp dir for one run, with `logs/` for its children's logs. It is removed at cleanup, unless the
+ * run asked to keep the logs (`keepLogs(true)`: something failed and they explain it). Register it
+ * first, so it runs last, after every process that wrote there has stopped.
+ */
+export function runDirectory(prefix: string): { runDir: string; logDir: string; keepLogs(keep: boolean): void } {
+  const runDir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const logDir = path.join(runDir, 'logs');
+  fs.mkdirSync(logDir);
+  let keep = false;
+  onCleanup('remove the temp dir', async () => {
+    if (keep) console.error(`logs kept in ${logDir}`);
+    else fs.rmSync(runDir, { recursive: true, force: true });
+  });
+  return { runDir, logDir, keepLogs: (value) => (keep = value) };
 }

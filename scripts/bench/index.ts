@@ -8,7 +8,7 @@ import { createLogger } from '../../src/logger';
 import { parseBenchArgs, USAGE, type BenchArgs } from './args';
 import { BurstRunner, countDuplicates, type BurstRun } from './burst';
 import { childFailures, cpuSeconds, cpuSecondsOfCommand, waitForQuiet } from './children';
-import { installExitHandlers, onCleanup, runCleanups, wasInterrupted } from './cleanup';
+import { installExitHandlers, runCleanups, runDirectory, wasInterrupted } from './cleanup';
 import { buildCompiledHerald, findJemalloc, startHerald, type HeraldDb } from './herald';
 import { sampleHistories } from './histories';
 import { runOpenLoop } from './open-loop';
@@ -192,15 +192,7 @@ async function main(): Promise<number> {
   }
   installExitHandlers();
 
-  const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'herald-bench-'));
-  const logDir = path.join(runDir, 'logs');
-  fs.mkdirSync(logDir);
-  let keepLogs = false;
-  // Registered first, so it runs last: after every process that wrote there has stopped.
-  onCleanup('remove the temp dir', async () => {
-    if (keepLogs) console.error(`logs kept in ${logDir}`);
-    else fs.rmSync(runDir, { recursive: true, force: true });
-  });
+  const { runDir, logDir, keepLogs } = runDirectory('herald-bench-');
 
   const result: BenchResult = {
     startedAt: new Date().toISOString(),
@@ -254,7 +246,7 @@ async function main(): Promise<number> {
     console.log(`raw figures and summary written to ${args.json}`);
   }
   // The logs explain a failure; after Ctrl-C nobody asked for them.
-  keepLogs = result.problems.length > 0 && !wasInterrupted();
+  keepLogs(result.problems.length > 0 && !wasInterrupted());
   await runCleanups();
   return result.problems.length > 0 ? 1 : 0;
 }

@@ -3,12 +3,11 @@
 // is lost and nothing is sent twice beyond what at-least-once allows. Loopback only, bounded in
 // time; prints a table and exits non-zero when a scenario fails.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLogger } from '../../src/logger';
 import { childFailures } from '../bench/children';
-import { installExitHandlers, onCleanup, runCleanups, wasInterrupted } from '../bench/cleanup';
+import { installExitHandlers, runCleanups, runDirectory, wasInterrupted } from '../bench/cleanup';
 import { buildWorkflowBundle } from '../bench/temporal';
 import type { ChaosContext, Scenario, ScenarioResult } from './scenario';
 import { crashBeforeStart } from './scenarios/crash-before-start';
@@ -72,14 +71,7 @@ async function main(): Promise<number> {
     return 2;
   }
   installExitHandlers();
-  const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'herald-chaos-'));
-  const logDir = path.join(runDir, 'logs');
-  fs.mkdirSync(logDir);
-  let keepLogs = false;
-  onCleanup('remove the temp dir', async () => {
-    if (keepLogs) console.error(`logs kept in ${logDir}`);
-    else fs.rmSync(runDir, { recursive: true, force: true });
-  });
+  const { runDir, logDir, keepLogs } = runDirectory('herald-chaos-');
 
   const log = createLogger('warn', 'chaos');
   say(`Herald chaos suite (${values.quick ? 'quick' : 'full'}): ${names.join(', ')}`);
@@ -124,7 +116,7 @@ async function main(): Promise<number> {
     fs.writeFileSync(values.json, JSON.stringify({ startedAt: new Date(started).toISOString(), quick: values.quick, results }, null, 2));
     console.log(`results written to ${values.json}`);
   }
-  keepLogs = failed.length > 0 && !wasInterrupted();
+  keepLogs(failed.length > 0 && !wasInterrupted());
   await runCleanups();
   return failed.length > 0 || results.length < names.length ? 1 : 0;
 }
