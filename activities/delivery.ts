@@ -5,7 +5,7 @@ import type { Channel, Content, Metadata, TargetResult } from '../workflows/defi
 import type { RetrySettings } from '../src/config';
 import type { Database } from '../src/db';
 import { activeTargets, disableTarget, findTarget, type TargetRow } from '../src/db/targets';
-import { attemptInsert, recordAttempt } from '../src/db/attempts';
+import { attemptInsert, recordAttempt, unrecorded, type NewAttempt, type UnrecordedAttempt } from '../src/db/attempts';
 import { applyTransition } from '../src/db/notifications';
 import { ChannelError, targetHint, type ChannelAdapter } from '../src/channels/types';
 import { safeError, type Logger } from '../src/logger';
@@ -61,6 +61,15 @@ export interface SendOutput {
   reason?: string;
   /** DELIVERED is in Postgres already (see `recordDeliveredAs`). */
   recorded?: boolean;
+  /** The attempt-log row, when Postgres could not take it: the workflow writes it later. */
+  unrecorded?: UnrecordedAttempt;
+}
+
+/** What a send's ApplicationFailure carries in its details, for the workflow. */
+export interface SendFailureDetails {
+  kind: string;
+  httpStatus?: number;
+  unrecorded?: UnrecordedAttempt;
 }
 
 /** How one attempt is made when it is not a send activity of its own (see `deliverAtDueTime`). */
@@ -71,6 +80,26 @@ export interface AttemptOptions {
   attemptTimeoutMs?: number;
   /** The attempt's number before `attemptOffset` (a send activity uses Temporal's). */
   attempt?: number;
+}
+
+/**
+ * A write after the provider answered gets at most this long, and never past the activity's own
+ * timeout: an activity that times out is run again, and would send again. A database that is down
+ * answers at once; this guards against one that never answers (a connection lost mid-query).
+ */
+const WRITE_AFTER_SEND_LIMIT_MS = 5_000;
+const WRITE_AFTER_SEND_FLOOR_MS = 1_000;
+
+function beforeDeadline<T>(write: Promise<T>): Promise<T> {
+  const { currentAttemptScheduledTimestampMs, startToCloseTimeoutMs } = Context.current().info;
+  const left = currentAttemptScheduledTimestampMs + startToCloseTimeoutMs - Date.now() - WRITE_AFTER_SEND_FLOOR_MS;
+  const ms = Math.max(WRITE_AFTER_SEND_FLOOR_MS, Math.min(WRITE_AFTER_SEND_LIMIT_MS, left));
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer from the database within ${ms} ms`)), ms);
+  });
+  write.catch(() => undefined); // once abandoned, its own failure has no one to tell
+  return Promise.race([write, late]).finally(() => clearTimeout(timer));
 }
 
 /** The SDK's activity logger: through pino, with the workflow id, run id and activity attempt on every line. */
@@ -109,6 +138,18 @@ export function createSender({ db, adapters, retry, renderer, log, reporter, met
       attempt: attempt.attempt,
       maxAttempts: retry[channel].maximumAttempts + (input.attemptOffset ?? 0),
     };
+    const about = { notificationId: input.notificationId, channel, target: attempt.targetHint };
+    const logWriteFailure = (err: unknown) =>
+      log.error({ ...about, attempt: attempt.attempt, err: safeError(err) }, 'the attempt log write failed: the row goes to the workflow, which writes it once Postgres answers');
+    /** Writes the attempt-log row, or hands it back (undefined once written). */
+    const recordOrHandBack = (row: NewAttempt) =>
+      beforeDeadline(recordAttempt(db, row)).then(
+        () => undefined,
+        (err) => {
+          logWriteFailure(err);
+          return unrecorded(row);
+        },
+      );
     let receipt: Awaited<ReturnType<ChannelAdapter['send']>>;
     try {
       const message = await renderer.render(input.content, channel, input.userId).catch((err) => {
@@ -128,7 +169,9 @@ export function createSender({ db, adapters, retry, renderer, log, reporter, met
       });
     } catch (err) {
       const failure = err instanceof ChannelError ? err : new ChannelError('retryable', 'unexpected_error', String(err));
-      await recordAttempt(db, {
+      // The provider's answer decides what happens next, not whether Postgres took the log row:
+      // failing on the write would retry a permanent error or ignore a Retry-After.
+      const lateRow = await recordOrHandBack({
         ...attempt,
         outcome: `${failure.kind}_error`,
         httpStatus: failure.extra.httpStatus,
@@ -137,8 +180,10 @@ export function createSender({ db, adapters, retry, renderer, log, reporter, met
       });
       metrics.attemptMade(channel, `${failure.kind}_error`, failure.code);
       if (failure.extra.disableTarget) {
-        await disableTarget(db, target.id, failure.code);
-        metrics.targetDisabled(channel, failure.code);
+        await beforeDeadline(disableTarget(db, target.id, failure.code)).then(
+          () => metrics.targetDisabled(channel, failure.code),
+          (err) => log.error({ ...about, err: safeError(err) }, 'the target answered that it is gone, but disabling it failed: the next send to it tries again'),
+        );
       }
       const configuration = failure.kind === 'configuration';
       const nextRetryDelay = configuration ? retry[channel].configurationRetryDelayMs : failure.extra.retryAfterMs;
@@ -157,11 +202,11 @@ export function createSender({ db, adapters, retry, renderer, log, reporter, met
         message: failure.message,
         nonRetryable: failure.kind === 'permanent',
         nextRetryDelay,
-        details: [{ kind: failure.kind, httpStatus: failure.extra.httpStatus }],
+        details: [{ kind: failure.kind, httpStatus: failure.extra.httpStatus, ...(lateRow ? { unrecorded: lateRow } : {}) } satisfies SendFailureDetails],
       });
     }
     // The provider has it. A failing write must not turn that into a retry (a second send): the
-    // workflow records the outcome itself when `recorded` is not set.
+    // workflow records the outcome itself when `recorded` is not set, and the row handed back.
     const delivered = { ...attempt, outcome: 'delivered', ...receipt };
     metrics.attemptMade(channel, 'delivered', undefined);
     if (log.isLevelEnabled('info')) activityLog().info('delivered', { ...logged, providerMessageId: receipt.providerMessageId });
@@ -174,18 +219,18 @@ export function createSender({ db, adapters, retry, renderer, log, reporter, met
       details: { delivered: 1, targets: 1 },
       at: new Date().toISOString(),
     } as const);
-    const recorded = await (deliveredTransition === undefined
-      ? recordAttempt(db, delivered).then(() => false)
-      : applyTransition(db, deliveredTransition, { always: attemptInsert(delivered) }).then((wrote) => {
-          if (wrote) reporter.transitionRecorded(deliveredTransition);
-          return true;
-        })
-    )
-      .catch((err) => {
-        log.error({ notificationId: input.notificationId, channel, target: attempt.targetHint, err: safeError(err) }, 'sent, but the attempt log write failed');
-        return false;
-      });
-    return { outcome: 'delivered', providerMessageId: receipt.providerMessageId, ...(recorded ? { recorded } : {}) };
+    const answer = { outcome: 'delivered', providerMessageId: receipt.providerMessageId } as const;
+    if (deliveredTransition === undefined) {
+      const lateRow = await recordOrHandBack(delivered);
+      return { ...answer, ...(lateRow ? { unrecorded: lateRow } : {}) };
+    }
+    try {
+      if (await beforeDeadline(applyTransition(db, deliveredTransition, { always: attemptInsert(delivered) }))) reporter.transitionRecorded(deliveredTransition);
+      return { ...answer, recorded: true };
+    } catch (err) {
+      logWriteFailure(err);
+      return { ...answer, unrecorded: unrecorded(delivered) };
+    }
   };
 }
 

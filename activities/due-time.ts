@@ -9,7 +9,8 @@ import { throttleEnabled } from '../src/policy/throttle';
 import type { DeliveryReporter } from '../src/reports';
 import { createDueChecks, type CheckDeps, type DueCheckInput } from './checks';
 import { whileHeartbeating } from './heartbeat';
-import { configuredChannels, createSender, planFromRows, type DeliveryDeps, type DeliveryPlan } from './delivery';
+import { configuredChannels, createSender, planFromRows, type DeliveryDeps, type DeliveryPlan, type SendFailureDetails } from './delivery';
+import type { UnrecordedAttempt } from '../src/db/attempts';
 
 export interface DueTimeInput extends DueCheckInput {
   /** The sequence number this decision is recorded under (the workflow's last recorded one + 1). */
@@ -30,9 +31,9 @@ export type DueDelivery = DueTimeDecision & { firstAttempt?: FirstAttempt };
 
 /** The outcome of the single target's first attempt, made inside `deliverAtDueTime`. */
 export type FirstAttempt =
-  | { outcome: 'delivered'; providerMessageId?: string; recorded: boolean }
+  | { outcome: 'delivered'; providerMessageId?: string; recorded: boolean; unrecorded?: UnrecordedAttempt }
   | { outcome: 'skipped'; reason?: string }
-  | { outcome: 'failed'; errorType: string; message: string; retryable: boolean; nextRetryDelayMs?: number; startedAt: string };
+  | { outcome: 'failed'; errorType: string; message: string; retryable: boolean; nextRetryDelayMs?: number; startedAt: string; unrecorded?: UnrecordedAttempt };
 
 export interface DueDeliveryInput extends DueTimeInput {
   content: Content;
@@ -119,7 +120,7 @@ export function createDueTimeActivities(deps: CheckDeps & DeliveryDeps & { repor
       const out = await send(only.channel, sendInput, { target: only, attemptTimeoutMs: policy.attemptTimeoutMs, attempt: 1 });
       const firstAttempt: FirstAttempt =
         out.outcome === 'delivered'
-          ? { outcome: 'delivered', providerMessageId: out.providerMessageId, recorded: out.recorded ?? false }
+          ? { outcome: 'delivered', providerMessageId: out.providerMessageId, recorded: out.recorded ?? false, ...(out.unrecorded ? { unrecorded: out.unrecorded } : {}) }
           : { outcome: 'skipped', reason: out.reason };
       return { ...decision, firstAttempt };
     } catch (err) {
@@ -127,9 +128,18 @@ export function createDueTimeActivities(deps: CheckDeps & DeliveryDeps & { repor
       const retryable = !err.nonRetryable;
       const delay = err.nextRetryDelay;
       const nextRetryDelayMs = delay == null ? undefined : typeof delay === 'number' ? delay : ms(delay);
+      const lateRow = (err.details?.[0] as SendFailureDetails | undefined)?.unrecorded;
       return {
         ...decision,
-        firstAttempt: { outcome: 'failed', errorType: err.type ?? 'error', message: err.message, retryable, ...(nextRetryDelayMs !== undefined ? { nextRetryDelayMs } : {}), startedAt },
+        firstAttempt: {
+          outcome: 'failed',
+          errorType: err.type ?? 'error',
+          message: err.message,
+          retryable,
+          ...(nextRetryDelayMs !== undefined ? { nextRetryDelayMs } : {}),
+          startedAt,
+          ...(lateRow ? { unrecorded: lateRow } : {}),
+        },
       };
     }
   }

@@ -26,5 +26,6 @@ export function createActivities(deps: ActivityDeps) {
 }
 
 export type Activities = ReturnType<typeof createActivities>;
-export type { DeliveryPlan, PlannedTarget, SendInput, SendOutput } from './delivery';
+export type { DeliveryPlan, PlannedTarget, SendFailureDetails, SendInput, SendOutput } from './delivery';
+export type { UnrecordedAttempt } from '../src/db/attempts';
 export type { DueDelivery, DueTimeDecision, DueTimeInput, FirstAttempt } from './due-time';

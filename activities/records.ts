@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import type { NotificationInput } from '../workflows/definitions';
 import type { Database } from '../src/db';
 import { applyTransition, initialRow, insertNotification, type TransitionRecord } from '../src/db/notifications';
+import { recordLateAttempts, type UnrecordedAttempt } from '../src/db/attempts';
 import type { DeliveryReporter } from '../src/reports';
 
 /** Postgres is the queryable projection of what the workflow decides; these write it. */
@@ -14,6 +15,11 @@ export function createRecordActivities({ db, reporter }: { db: Database; reporte
     async recordAccepted(input: NotificationInput, at: string): Promise<void> {
       await insertNotification(db, initialRow(input));
       await applyTransition(db, { notificationId: input.notificationId, seq: 1, to: 'SCHEDULED', reason: 'accepted', at });
+    },
+
+    /** Attempt-log rows a send handed back because Postgres was down when it made them. */
+    async recordLateAttempts(attempts: UnrecordedAttempt[]): Promise<void> {
+      await recordLateAttempts(db, attempts);
     },
 
     async recordTransition(transition: TransitionRecord): Promise<void> {

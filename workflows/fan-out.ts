@@ -1,6 +1,6 @@
 // Fan-out of one notification to its channel targets: one activity per (notification, channel, target).
 import { ActivityCancellationType, ActivityFailure, ApplicationFailure, proxyActivities, sleep } from '@temporalio/workflow';
-import type { Activities, DeliveryPlan, FirstAttempt, PlannedTarget, SendInput, SendOutput } from '../activities';
+import type { Activities, DeliveryPlan, FirstAttempt, PlannedTarget, SendFailureDetails, SendInput, SendOutput, UnrecordedAttempt } from '../activities';
 import type { RetrySettings } from '../src/config';
 import type { Channel, Content, NotificationInput, TargetResult } from './definitions';
 import { backoffAfter, SEND_BACKOFF_COEFFICIENT, SEND_HEARTBEAT_TIMEOUT_MS } from './activity-options';
@@ -31,6 +31,12 @@ function sender(channel: Channel, policy: RetrySettings, taskQueue?: string): (i
     },
   });
   return activities[SEND_ACTIVITY[channel]];
+}
+
+/** The attempt-log row a failed send could not write, if it handed one back. */
+function unwrittenRowOf(err: unknown): UnrecordedAttempt | undefined {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  return cause instanceof ApplicationFailure ? (cause.details?.[0] as SendFailureDetails | undefined)?.unrecorded : undefined;
 }
 
 function failureOf(err: unknown): { errorType: string; message: string } {
@@ -83,12 +89,15 @@ export async function sendPlanned(
   input: NotificationInput & { content: Content },
   plan: DeliveryPlan,
   { onResult, deliveredSeq, firstAttempt, taskQueueFor }: SendOptions,
-): Promise<{ results: TargetResult[]; recorded: boolean }> {
+): Promise<{ results: TargetResult[]; recorded: boolean; unrecorded: UnrecordedAttempt[] }> {
   plan.unavailable.forEach(onResult);
   const results: TargetResult[] = [...plan.unavailable];
   const single = plan.targets.length === 1 && plan.unavailable.length === 0;
   const recordDeliveredAs = single ? deliveredSeq : undefined;
   let recorded = false;
+  // Attempt-log rows the sends could not write (Postgres was down): the workflow writes them.
+  const unrecorded: UnrecordedAttempt[] = [];
+  const keep = (row: UnrecordedAttempt | undefined) => row && unrecorded.push(row);
 
   const land = (result: TargetResult) => {
     onResult(result);
@@ -103,13 +112,16 @@ export async function sendPlanned(
     try {
       const out = await sender(t.channel, policy, taskQueueFor?.(t.channel))(sendInputFor(input, t.targetId, { recordDeliveredAs, attemptOffset: offset }));
       if (out.recorded) recorded = true;
+      keep(out.unrecorded);
       return { ...about(t), outcome: out.outcome, errorType: out.reason };
     } catch (err) {
+      keep(unwrittenRowOf(err));
       return { ...about(t), outcome: 'failed', ...failureOf(err) };
     }
   }
 
   async function afterFirstAttempt(t: PlannedTarget, first: FirstAttempt): Promise<TargetResult> {
+    if (first.outcome !== 'skipped') keep(first.unrecorded);
     if (first.outcome === 'delivered') {
       if (first.recorded) recorded = true;
       return { ...about(t), outcome: 'delivered' };
@@ -134,7 +146,7 @@ export async function sendPlanned(
       if (batch.some((r) => r.outcome === 'delivered')) break;
     }
   }
-  return { results, recorded };
+  return { results, recorded, unrecorded };
 }
 
 /** DELIVERED when any target took it, FAILED otherwise, with the reason an operator needs. */

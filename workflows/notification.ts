@@ -262,7 +262,9 @@ async function runNotification(input: NotificationInput, shape: Shape): Promise<
       s.targets.push(r);
       explain();
     };
-    const { results, recorded } = await sendPlanned({ ...input, content: s.content }, plan, { onResult, deliveredSeq, firstAttempt: sending.firstAttempt, taskQueueFor });
+    const { results, recorded, unrecorded } = await sendPlanned({ ...input, content: s.content }, plan, { onResult, deliveredSeq, firstAttempt: sending.firstAttempt, taskQueueFor });
+    // Only after a database outage during the sends (never in a history recorded before this step existed).
+    if (unrecorded.length > 0) await local.recordLateAttempts(unrecorded);
     const outcome = outcomeOf(results);
     if (recorded) {
       s.seq = deliveredSeq;

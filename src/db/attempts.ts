@@ -18,3 +18,41 @@ export function attemptInsert(a: NewAttempt): SQL {
 export async function recordAttempt(db: Executor, attempt: NewAttempt): Promise<void> {
   await db.execute(attemptInsert(attempt));
 }
+
+/**
+ * An attempt-log row a send could not write because Postgres was unreachable just then. The send
+ * does not fail for it (that would send again): it hands the row to the workflow, which writes it
+ * with `recordLateAttempts` once the database answers.
+ */
+export type UnrecordedAttempt = Omit<NewAttempt, 'startedAt'> & { startedAt: string; finishedAt: string };
+
+export const unrecorded = (a: NewAttempt): UnrecordedAttempt => ({ ...a, startedAt: a.startedAt.toISOString(), finishedAt: new Date().toISOString() });
+
+/**
+ * Writes rows that were handed back unwritten. Idempotent: a row already there (same notification,
+ * target, attempt number and start instant) is not written twice when the write itself is retried.
+ */
+export async function recordLateAttempts(db: Executor, attempts: UnrecordedAttempt[]): Promise<void> {
+  if (attempts.length === 0) return;
+  const rows = attempts.map((a) => ({
+    notification_id: a.notificationId,
+    target_id: a.targetId,
+    channel: a.channel,
+    target_hint: a.targetHint,
+    attempt: a.attempt,
+    outcome: a.outcome,
+    provider_message_id: a.providerMessageId ?? null,
+    http_status: a.httpStatus ?? null,
+    error_code: a.errorCode ?? null,
+    error_message: a.errorMessage ?? null,
+    rendered: a.rendered ?? null,
+    started_at: a.startedAt,
+    finished_at: a.finishedAt,
+  }));
+  await db.execute(sql`insert into delivery_attempts (notification_id, target_id, channel, target_hint, attempt, outcome, provider_message_id, http_status, error_code, error_message, rendered, started_at, finished_at)
+    select r.* from jsonb_to_recordset(${json(rows)}::jsonb) as r(notification_id text, target_id text, channel text, target_hint text, attempt integer, outcome text, provider_message_id text, http_status integer, error_code text, error_message text, rendered jsonb, started_at timestamptz, finished_at timestamptz)
+    where not exists (
+      select 1 from delivery_attempts d
+      where d.notification_id = r.notification_id and d.target_id = r.target_id and d.attempt = r.attempt and d.started_at = r.started_at
+    )`);
+}

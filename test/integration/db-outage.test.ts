@@ -82,3 +82,48 @@ test('during the outage every route answers quickly, 503 with Retry-After where 
   expect(receiver.received.filter((r) => r.headers['webhook-id'] === waiting.body.id)).toHaveLength(1);
   expect((await timed('GET', '/readyz')).status).toBe(200);
 }, 120_000);
+
+/*
+ * The database goes away in the instant between the provider's answer and the attempt-log write. The
+ * send must not be made again for it, and the row must not be lost: the workflow writes it once the
+ * database is back. Both ways the answer can go: delivered, and a permanent refusal.
+ */
+describe('an attempt made while the database is away is logged once it returns', () => {
+  const attemptsOf = async (api: ReturnType<typeof client>, id: string) =>
+    (await api.read(`/v1/notifications/${id}`)).body.attempts as Array<{ attempt: number; outcome: string; httpStatus: number | null; channel: string }>;
+
+  test.each([
+    { answer: 204, ends: 'DELIVERED', outcome: 'delivered' },
+    { answer: 410, ends: 'FAILED', outcome: 'permanent_error' },
+  ])('provider answers $answer: one request, one $outcome row, $ends', async ({ answer, ends, outcome }) => {
+    const api = client(stack);
+    const userId = `late-row-${answer}`;
+    expect((await api.registerWebhook(userId, `${receiver.url}/${userId}`)).status).toBe(201);
+    let cutAt = 0;
+    receiver.respondWith({ status: answer, before: async () => {
+      await proxy.cut();
+      cutAt = Date.now();
+    } });
+    const created = await api.create({ userId, channels: ['webhook'], content: { body: 'logged late' } });
+    expect(created.status).toBe(202);
+    await waitUntil(() => cutAt > 0, 15_000);
+    // Long enough for the send to have tried its write and for the workflow's write to retry.
+    await new Promise((r) => setTimeout(r, 4000));
+    await proxy.restore();
+
+    const done = await api.waitFor(created.body.id, 'DELIVERED', 'FAILED');
+    expect(done.status).toBe(ends);
+    expect(receiver.received.filter((r) => r.headers['webhook-id'] === created.body.id)).toHaveLength(1);
+    const attempts = await attemptsOf(api, created.body.id);
+    expect(attempts.map((a) => ({ attempt: a.attempt, outcome: a.outcome, channel: a.channel }))).toEqual([{ attempt: 1, outcome, channel: 'webhook' }]);
+    if (answer !== 204) expect(attempts[0].httpStatus).toBe(answer);
+  }, 90_000);
+});
+
+async function waitUntil(condition: () => boolean, withinMs: number) {
+  const deadline = Date.now() + withinMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`not within ${withinMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
