@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { cert, getApps, initializeApp, type ServiceAccount } from 'firebase-admin/app';
 import { getMessaging, type Message, type Messaging } from 'firebase-admin/messaging';
-import { ChannelError, targetHint, type ChannelAdapter, type FailureKind, type SendRequest } from './types';
+import { ChannelError, targetHint, untilAborted, type ChannelAdapter, type FailureKind, type RenderedMessage, type SendRequest } from './types';
 
 /** One named app per process: firebase-admin caches OAuth tokens and connections per app, so never create one per send. */
 const FCM_APP_NAME = 'herald-fcm';
@@ -56,7 +56,8 @@ export function createFcmAdapter(messaging: FcmMessaging, { rateLimitDelayMs }: 
         throw new ChannelError('permanent', 'fcm_invalid_message', `message rejected before sending: ${describe(err, token)}`);
       }
       try {
-        const name = await untilAborted(pending, request.signal);
+        // Messaging.send takes no AbortSignal: stop waiting on cancellation (the request itself runs to completion).
+        const name = await untilAborted(pending, request.signal, () => new ChannelError('retryable', 'fcm_cancelled', 'send cancelled before FCM answered'));
         return { providerMessageId: name };
       } catch (err) {
         const failure = toChannelError(err, token);
@@ -67,39 +68,44 @@ export function createFcmAdapter(messaging: FcmMessaging, { rateLimitDelayMs }: 
   };
 }
 
-function buildMessage({ notificationId, target, message }: SendRequest): Message {
-  const { title, body, data, url } = message;
+/** What FCM counts towards its payload limit: the notification block and the data map. */
+function fcmContent(notificationId: string, { title, body, data, url }: RenderedMessage): Pick<Message, 'notification' | 'data'> {
   return {
-    token: target.address,
     notification: title === undefined ? { body } : { title, body },
     data: { ...data, ...(url === undefined ? {} : { url }), notificationId },
+  };
+}
+
+export const FCM_PAYLOAD_LIMIT = 4096;
+
+/** The size FCM checks against its 4,096-byte limit, for a message as this adapter would send it. */
+export function fcmPayloadBytes(notificationId: string, message: RenderedMessage): number {
+  return payloadBytes(fcmContent(notificationId, message));
+}
+
+function payloadBytes({ notification, data }: Pick<Message, 'notification' | 'data'>): number {
+  return Buffer.byteLength(JSON.stringify({ notification, data }));
+}
+
+function buildMessage({ notificationId, target, message }: SendRequest): Message {
+  return {
+    token: target.address,
+    ...fcmContent(notificationId, message),
     // A redelivery after a crash replaces the first copy on the device instead of showing twice.
     android: { collapseKey: notificationId },
     apns: { headers: { 'apns-collapse-id': notificationId } },
   };
 }
 
-const FCM_PAYLOAD_LIMIT = 4096;
 const RESERVED_DATA_KEY = /^(from|notification|message_type)$|^(google|gcm)/;
 
 /** What FCM would refuse about this message itself (not about the token), if anything. */
 function payloadProblem(message: Message): string | undefined {
   const reserved = Object.keys(message.data ?? {}).find((k) => RESERVED_DATA_KEY.test(k));
   if (reserved) return `data key "${reserved}" is reserved by FCM`;
-  const size = Buffer.byteLength(JSON.stringify({ notification: message.notification, data: message.data }));
+  const size = payloadBytes(message);
   if (size > FCM_PAYLOAD_LIMIT) return `payload is ${size} bytes; FCM accepts at most ${FCM_PAYLOAD_LIMIT}`;
   return undefined;
-}
-
-/** Messaging.send takes no AbortSignal; stop waiting on cancellation (the request itself runs to completion). */
-function untilAborted<T>(pending: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return pending;
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new ChannelError('retryable', 'fcm_cancelled', 'send cancelled before FCM answered'));
-    if (signal.aborted) return onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    pending.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
 }
 
 type Rule = { kind: FailureKind; code: string; disableTarget?: boolean };

@@ -62,6 +62,17 @@ export class ChannelError extends Error {
   }
 }
 
+/** For provider clients that take no AbortSignal: stop waiting when the send is cancelled (the call itself runs on). */
+export function untilAborted<T>(pending: Promise<T>, signal: AbortSignal | undefined, cancelled: () => ChannelError): Promise<T> {
+  if (!signal) return pending;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(cancelled());
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    pending.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
 /** Shortens a token, endpoint or URL to something recognisable that is safe to log and show. */
 export function targetHint(address: string): string {
   try {

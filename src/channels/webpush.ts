@@ -3,7 +3,7 @@ import net, { type LookupFunction } from 'node:net';
 import { createPublicKey } from 'node:crypto';
 import { guardedLookup, OutboundRefused, urlRefusal, type OutboundPolicy, type Resolve } from '../net/outbound';
 import { getVapidHeaders, sendNotification, WebPushError, type Urgency } from 'web-push';
-import { ChannelError, parseRetryAfter, targetHint, type ChannelAdapter, type SendRequest } from './types';
+import { ChannelError, parseRetryAfter, targetHint, type ChannelAdapter, type RenderedMessage, type SendRequest } from './types';
 
 export interface VapidKeys {
   /** `mailto:` or `https:` contact the push services can reach us at. */
@@ -57,6 +57,18 @@ function isLoopback(hostname: string): boolean {
   return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
 }
 
+/**
+ * The most plaintext one aes128gcm record carries within the 4,096 bytes push services must accept
+ * (RFC 8291/8188): less the header (16-byte salt, 4-byte record size, 1-byte key id length, 65-byte
+ * key), the 16-byte tag and the 1-byte padding delimiter.
+ */
+export const WEB_PUSH_PAYLOAD_LIMIT = 4096 - 86 - 16 - 1;
+
+/** What the service worker receives: the JSON this adapter encrypts. */
+export function webPushPayload(notificationId: string, { title, body, data, url }: RenderedMessage): string {
+  return JSON.stringify({ notificationId, title, body, data, url });
+}
+
 const URGENCIES: readonly string[] = ['very-low', 'low', 'normal', 'high'] satisfies Urgency[];
 /** RFC 8030 Topic: at most 32 URL-safe base64 characters (notification ids fit). */
 const TOPIC = /^[A-Za-z0-9_-]{1,32}$/;
@@ -78,7 +90,12 @@ export function createWebPushAdapter({ vapid, allowedHosts, ttlSeconds = 86_400,
       const refusal = urlRefusal(endpoint, outbound);
       if (refusal) throw refused(refusal);
       const keys = subscriptionKeys(target.secrets);
-      const payload = JSON.stringify({ notificationId, title: message.title, body: message.body, data: message.data, url: message.url });
+      const payload = webPushPayload(notificationId, message);
+      const bytes = Buffer.byteLength(payload);
+      if (bytes > WEB_PUSH_PAYLOAD_LIMIT) {
+        // Every push service refuses a record over 4,096 bytes; the subscription itself is fine.
+        throw new ChannelError('permanent', 'webpush_message_too_large', `payload is ${bytes} bytes; Web Push carries at most ${WEB_PUSH_PAYLOAD_LIMIT}`);
+      }
       const urgency = message.data?.urgency;
 
       const deadline = AbortSignal.timeout(timeoutMs);

@@ -12,6 +12,8 @@ import { notificationIdFor } from '../ids';
 import type { TemporalGateway } from '../temporal/gateway';
 import { PREFERRED, requestFingerprint, type CreateNotificationRequest } from './request';
 import { TemplateNotFoundError, type Renderer } from './templates';
+import { oversize } from '../channels/limits';
+import type { RenderedMessage } from '../channels/types';
 import { detailOf, type NotificationDetail } from './view';
 
 export interface CreateDeps {
@@ -70,13 +72,24 @@ async function checkSendable({ channels, renderer }: CreateDeps, input: Notifica
     });
   }
   for (const channel of input.channels) {
+    let message: RenderedMessage;
     try {
-      await renderer.render(input.content, channel, input.userId);
+      message = await renderer.render(input.content, channel, input.userId);
     } catch (err) {
       if (err instanceof TemplateNotFoundError) {
         throw apiError(422, 'template_not_found', err.message, { key: err.key, channel, localesTried: err.locales });
       }
       throw err;
+    }
+    // Measured as the channel will send it, so a message accepted here is never refused for size later.
+    const tooLarge = oversize(channel, input.notificationId, message);
+    if (tooLarge) {
+      throw apiError(
+        422,
+        'message_too_large',
+        `the message is ${tooLarge.bytes} bytes on ${channel}, which carries at most ${tooLarge.limitBytes}; shorten the title, body or data`,
+        { ...tooLarge },
+      );
     }
   }
 }

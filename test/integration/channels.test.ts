@@ -83,6 +83,19 @@ describe('channels end to end: Web Push, Telegram, webhook and FCM through the w
       expect(done.attempts[0]).toMatchObject({ channel: 'webpush', outcome: 'delivered', httpStatus: 201, rendered: { title: 'Welcome Tom & Jerry', body: 'Hi Tom & Jerry, your plan is ready' } });
     });
 
+    test('a template edited after acceptance to more than one record carries fails once, with no request, and keeps the subscription', async () => {
+      const { userId } = await subscribed();
+      await api.put('/v1/templates/grows/en/webpush', { body: 'short' });
+      const scheduledAt = new Date(Date.now() + 3000).toISOString();
+      const created = await api.create({ userId, channels: ['webpush'], template: { key: 'grows' }, scheduledAt });
+      expect(created.status).toBe(202);
+      await api.put('/v1/templates/grows/en/webpush', { body: 'x'.repeat(4000) });
+      const failed = await api.waitFor(created.body.id, 'FAILED', 'DELIVERED');
+      expect(failed.attempts).toEqual([expect.objectContaining({ outcome: 'permanent_error', errorCode: 'webpush_message_too_large' })]);
+      expect(sent(created.body.id)).toEqual([]);
+      expect((await api.targets(userId)).body.items[0]).toMatchObject({ channel: 'webpush', disabledReason: null });
+    });
+
     test.each([404, 410])('HTTP %i: the subscription is gone — no retry, disabled, skipped by the next notification', async (status) => {
       const { userId } = await subscribed();
       push.respondWith({ status });

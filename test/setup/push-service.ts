@@ -16,6 +16,8 @@ export interface ReceivedPush {
   vapidClaims: Record<string, unknown> | null;
   /** The `k=` key the JWT was checked against. */
   vapidPublicKey: string | null;
+  /** Size of the encrypted request body, which push services cap at 4,096 bytes. */
+  bodyBytes: number;
   /** The decrypted payload, or null when it could not be decrypted. */
   plaintext: string | null;
   ttl?: string;
@@ -63,9 +65,10 @@ export async function startPushService(): Promise<PushService> {
       const endpointPath = req.url ?? '';
       const subscriber = subscribers.get(endpointPath);
       const vapid = checkVapid(req.headers.authorization, origin);
-      const plaintext = subscriber ? tryDecrypt(Buffer.concat(chunks), subscriber) : null;
+      const body = Buffer.concat(chunks);
+      const plaintext = subscriber ? tryDecrypt(body, subscriber) : null;
       const header = (name: string) => req.headers[name] as string | undefined;
-      received.push({ endpointPath, headers: req.headers, ...vapid, plaintext, ttl: header('ttl'), urgency: header('urgency'), topic: header('topic'), receivedAt: Date.now() });
+      received.push({ endpointPath, headers: req.headers, ...vapid, bodyBytes: body.length, plaintext, ttl: header('ttl'), urgency: header('urgency'), topic: header('topic'), receivedAt: Date.now() });
 
       const answer = answers.shift() ?? defaultAnswer(!!subscriber, vapid.vapidValid, plaintext !== null);
       res.writeHead(answer.status, answer.headers).end(answer.body);

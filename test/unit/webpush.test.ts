@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateVAPIDKeys } from 'web-push';
-import { createWebPushAdapter, isAllowedPushEndpoint, type WebPushOptions } from '../../src/channels/webpush';
+import { createWebPushAdapter, isAllowedPushEndpoint, WEB_PUSH_PAYLOAD_LIMIT, webPushPayload, type WebPushOptions } from '../../src/channels/webpush';
 import { loadOrCreateVapidKeys } from '../../src/channels/vapid';
 import type { RenderedMessage, SendRequest } from '../../src/channels/types';
 import { failureOf, NOTIFICATION_ID, sendRequest } from '../setup/channel-request';
@@ -41,6 +41,23 @@ describe('Web Push adapter against a loopback push service', () => {
     expect(push.vapidClaims).toMatchObject({ aud: service.url, sub: vapid.subject });
     expect([push.ttl, push.urgency, push.topic]).toEqual(['3600', 'high', notificationId]);
     expect(receipt).toEqual({ httpStatus: 201, providerMessageId: expect.stringMatching(`^${service.url}/messages/`) });
+  });
+
+  test('a payload at the limit fills one 4,096-byte record; one byte more is refused before any request', async () => {
+    const subscription = service.subscribe();
+    const adapter = createWebPushAdapter(options);
+    const overhead = Buffer.byteLength(webPushPayload(notificationId, { body: '' }));
+    const atLimit = { body: 'x'.repeat(WEB_PUSH_PAYLOAD_LIMIT - overhead) };
+    await adapter.send(request(subscription, { message: atLimit }));
+    const push = service.received.at(-1)!;
+    expect(push.bodyBytes).toBe(4096);
+    expect(push.plaintext).toBe(webPushPayload(notificationId, atLimit));
+
+    const before = service.received.length;
+    const failure = await failureOf(adapter.send(request(subscription, { message: { body: `${atLimit.body}x` } })));
+    expect(failure).toMatchObject({ kind: 'permanent', code: 'webpush_message_too_large' });
+    expect(failure.extra.disableTarget).toBeUndefined();
+    expect(service.received.length).toBe(before);
   });
 
   test('takes the urgency from the message data when it is a valid one', async () => {
