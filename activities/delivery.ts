@@ -244,6 +244,7 @@ export function createDeliveryActivities(deps: DeliveryDeps) {
     sendFcm: (input: SendInput) => whileHeartbeating(() => send('fcm', input)),
     sendWebPush: (input: SendInput) => whileHeartbeating(() => send('webpush', input)),
     sendTelegram: (input: SendInput) => whileHeartbeating(() => send('telegram', input)),
+    sendEmail: (input: SendInput) => whileHeartbeating(() => send('email', input)),
   };
 }
 

@@ -105,6 +105,8 @@ export const targets = pgTable(
     /** Channel-specific secrets (webhook signing secret, Web Push keys). Never logged. */
     secrets: jsonb('secrets').$type<Record<string, string>>(),
     label: text('label'),
+    /** Email addresses: whether the client confirmed the address is the user's (sending does not require it). */
+    verified: boolean('verified').notNull().default(false),
     disabledAt: instant('disabled_at'),
     disabledReason: text('disabled_reason'),
     createdAt: instant('created_at').notNull().default(sql`now()`),
@@ -208,6 +210,8 @@ export const templates = pgTable(
     channel: text('channel').notNull(),
     title: text('title'),
     body: text('body').notNull(),
+    /** Email's HTML part; mustache with HTML escaping, unlike the text parts. */
+    html: text('html'),
     updatedAt: instant('updated_at').notNull().default(sql`now()`),
   },
   (t) => [primaryKey({ columns: [t.key, t.locale, t.channel] })],

@@ -56,6 +56,8 @@ const RETRY_DEFAULTS: Record<Channel, { initial: string; max: string; attempts: 
   fcm: { initial: '2s', max: '10m', attempts: 12, timeout: '60s', budget: '6h', configuration: '10m' },
   webpush: { initial: '2s', max: '10m', attempts: 12, timeout: '20s', budget: '6h', configuration: '10m' },
   telegram: { initial: '2s', max: '5m', attempts: 10, timeout: '15s', budget: '2h', configuration: '10m' },
+  // Mail servers answer 4xx for greylisting and full mailboxes: wait longer, for longer.
+  email: { initial: '30s', max: '30m', attempts: 12, timeout: '60s', budget: '12h', configuration: '10m' },
 };
 
 const retryVar = (channel: Channel, field: string) => `RETRY_${channel.toUpperCase()}_${field}`;
@@ -161,6 +163,15 @@ const envSchema = z.object({
   TELEGRAM_BOT_TOKEN: z.string().optional(),
   TELEGRAM_API_BASE_URL: z.url({ message: 'expected an absolute URL' }).default('https://api.telegram.org'),
   TELEGRAM_TIMEOUT: duration('10s'),
+  // Secret: carries the SMTP password. smtps:// for implicit TLS (465); smtp:// upgrades with STARTTLS when offered.
+  SMTP_URL: z.url({ protocol: /^smtps?$/, error: 'expected smtp://user:password@host:port or smtps://…' }).optional(),
+  EMAIL_FROM: z.string().optional(),
+  EMAIL_TIMEOUT: duration('30s', { positive: true }),
+  /** Where recipients reach this API (unsubscribe links); the listening address by default. */
+  PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'expected the http(s) URL this API is reached at' }).optional(),
+  // Secret: signs unsubscribe links. Unset outside production: generated once under DATA_DIR.
+  UNSUBSCRIBE_SIGNING_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
+  UNSUBSCRIBE_LINK_TTL: duration('60d', { positive: true }),
   REPORT_URL: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional(),
   REPORT_API_KEY: z.string().optional(),
   ACTIVE_WINDOW_MINUTES: z.coerce.number().int().min(0).default(0),
@@ -237,6 +248,14 @@ export interface Config {
     /** Where the Temporal SDK's own Prometheus exporter listens (host:port); unset: not at all. */
     temporalSdkAddress?: string;
   };
+  /** The one-click unsubscribe links in emails. */
+  unsubscribe: {
+    /** Where recipients reach this API; unset: the API's own listening address. */
+    publicUrl?: string;
+    /** Unset outside production: generated once under DATA_DIR. */
+    signingKey?: string;
+    linkTtlMs: number;
+  };
   /** Delivery reports to the product's platform; off unless both are set. */
   reports: { url?: string; apiKey?: string };
   defaultLocale: string;
@@ -256,6 +275,8 @@ export interface Config {
       timeoutMs: number;
     };
     telegram?: { botToken: string; apiBaseUrl: string; timeoutMs: number };
+    /** Off unless SMTP_URL is set. */
+    email?: { smtpUrl: string; from: string; timeoutMs: number };
     retry: Record<Channel, RetrySettings>;
     /** Each channel's sends run on a task queue of their own, with these limits (docs/channels.md). */
     sending: Record<Channel, SendLimits>;
@@ -281,7 +302,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       issues.map((issue) => {
         const name = issue.path.join('.');
         // Never echo a value that may hold a credential (a DATABASE_URL carries its password).
-        const secret = /KEY|TOKEN|SECRET|PASSWORD|JSON|DATABASE_URL/.test(name);
+        const secret = /KEY|TOKEN|SECRET|PASSWORD|JSON|DATABASE_URL|SMTP_URL/.test(name);
         return `${name}: ${issue.message}${env[name] === undefined || secret ? '' : ` (got "${env[name]}")`}`;
       }),
     );
@@ -290,6 +311,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (Boolean(e.VAPID_PUBLIC_KEY) !== Boolean(e.VAPID_PRIVATE_KEY)) {
     throw new ConfigError(['VAPID_PUBLIC_KEY / VAPID_PRIVATE_KEY: set both or neither']);
   }
+  const emailProblems = [
+    ...(e.SMTP_URL && !e.EMAIL_FROM ? ['EMAIL_FROM: required with SMTP_URL (the sender address, e.g. "Herald <no-reply@example.com>")'] : []),
+    ...(e.SMTP_URL && e.NODE_ENV === 'production' && !e.UNSUBSCRIBE_SIGNING_KEY ? ['UNSUBSCRIBE_SIGNING_KEY: required with SMTP_URL in production (API and workers must share it)'] : []),
+    ...(e.SMTP_URL && e.NODE_ENV === 'production' && !e.PUBLIC_URL ? ['PUBLIC_URL: required with SMTP_URL in production (unsubscribe links point there)'] : []),
+  ];
+  if (emailProblems.length > 0) throw new ConfigError(emailProblems);
   if (e.FAULT_INJECTION.length > 0 && e.NODE_ENV === 'production') {
     throw new ConfigError(['FAULT_INJECTION: faults are for npm run chaos, never for production']);
   }
@@ -376,6 +403,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       allowedNetworks: e.OUTBOUND_ALLOWED_NETWORKS ?? (e.NODE_ENV === 'development' ? parseNetworks(['127.0.0.0/8', '::1/128']) : []),
     },
     reports: { url: e.REPORT_URL, apiKey: e.REPORT_API_KEY },
+    unsubscribe: { publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ''), signingKey: e.UNSUBSCRIBE_SIGNING_KEY, linkTtlMs: e.UNSUBSCRIBE_LINK_TTL },
     channels: {
       webhook: { timeoutMs: e.WEBHOOK_TIMEOUT },
       fcm:
@@ -393,6 +421,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       telegram: e.TELEGRAM_BOT_TOKEN
         ? { botToken: e.TELEGRAM_BOT_TOKEN, apiBaseUrl: e.TELEGRAM_API_BASE_URL, timeoutMs: e.TELEGRAM_TIMEOUT }
         : undefined,
+      email: e.SMTP_URL ? { smtpUrl: e.SMTP_URL, from: e.EMAIL_FROM!, timeoutMs: e.EMAIL_TIMEOUT } : undefined,
       retry,
       sending,
     },

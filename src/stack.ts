@@ -4,6 +4,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker, type WorkerOptions } from '@temporalio/worker';
 import { startApiServer, type ApiServer } from './api/server';
 import { configuredChannels, vapidKeys } from './channels';
+import { unsubscribeLinksFor } from './unsubscribe';
 import { createRenderer } from './notifications/templates';
 import { createDeliveryReporter, type DeliveryReporter } from './reports';
 import type { ChannelAdapter } from './channels/types';
@@ -88,6 +89,7 @@ export async function startStack({ config, log, temporalAddress, run, workflowBu
           channels: [...new Set([...configuredChannels(config), ...(Object.keys(adapters ?? {}) as Channel[])])],
           renderer: createRenderer(database.db, config.defaultLocale),
           vapidPublicKey: vapidKeys(config)?.publicKey,
+          unsubscribeLinks: config.channels.email ? unsubscribeLinksFor(config) : undefined,
           webPushAllowedHosts: config.channels.webpush.allowedHosts,
           outbound: config.outbound,
           codec: dataConverter?.payloadCodecs[0],

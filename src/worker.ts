@@ -49,7 +49,7 @@ export function activityDeps({
     temporal,
     reporter,
     metrics,
-    adapters: { ...buildAdapters(config, log, resolve), ...adapters },
+    adapters: { ...buildAdapters(config, log, db, resolve), ...adapters },
     retry: config.channels.retry,
     policy: config.policy,
     renderer: createRenderer(db, config.defaultLocale),

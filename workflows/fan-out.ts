@@ -12,6 +12,7 @@ export const SEND_ACTIVITY = {
   fcm: 'sendFcm',
   webpush: 'sendWebPush',
   telegram: 'sendTelegram',
+  email: 'sendEmail',
 } as const satisfies Record<Channel, keyof Activities>;
 
 /** Each channel gets its own retry policy; the worker's configuration supplies it through the plan. */

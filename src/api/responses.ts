@@ -178,6 +178,7 @@ export const targetSchema = z
     label: z.string().nullable(),
     disabledAt: instant.nullable(),
     disabledReason: z.string().nullable(),
+    verified: z.boolean().meta({ description: 'Email addresses: whether the client confirmed the address belongs to the user. Sending does not require it.' }),
     createdAt: instant,
     updatedAt: instant,
   })
@@ -193,7 +194,7 @@ export const registeredTargetSchema = targetSchema
 export const targetListSchema = z.object({ items: z.array(targetSchema) });
 
 export const templateSchema = z
-  .object({ key: z.string(), locale: z.string(), channel: z.string(), title: z.string().nullable(), body: z.string(), updatedAt: instant })
+  .object({ key: z.string(), locale: z.string(), channel: z.string(), title: z.string().nullable(), body: z.string(), html: z.string().nullable(), updatedAt: instant })
   .meta({ id: 'Template' });
 
 export const typeSettingsSchema = z

@@ -8,6 +8,10 @@ import { loadOrCreateVapidKeys } from './vapid';
 import { createWebhookAdapter } from './webhook';
 import { createWebPushAdapter } from './webpush';
 import type { Resolve } from '../net/outbound';
+import type { Executor } from '../db';
+import { mandatoryAmong } from '../db/recipients';
+import { unsubscribeLinksFor } from '../unsubscribe';
+import { createEmailAdapter, smtpTransport } from './email';
 
 export type Adapters = Partial<Record<Channel, ChannelAdapter>>;
 
@@ -29,11 +33,12 @@ export function configuredChannels(config: Config): Channel[] {
     ...(config.channels.fcm ? (['fcm'] as const) : []),
     ...(vapidKeys(config) ? (['webpush'] as const) : []),
     ...(config.channels.telegram ? (['telegram'] as const) : []),
+    ...(config.channels.email ? (['email'] as const) : []),
   ];
 }
 
 /** The adapters a worker runs with; a channel without credentials is simply absent. */
-export function buildAdapters(config: Config, log: Logger, resolve?: Resolve): Adapters {
+export function buildAdapters(config: Config, log: Logger, db: Executor, resolve?: Resolve): Adapters {
   const { outbound } = config;
   const adapters: Adapters = { webhook: createWebhookAdapter({ ...config.channels.webhook, outbound, resolve }) };
   const messaging = config.channels.fcm && fcmMessagingFromCredentials(config.channels.fcm);
@@ -44,6 +49,15 @@ export function buildAdapters(config: Config, log: Logger, resolve?: Resolve): A
     adapters.webpush = createWebPushAdapter({ vapid: { ...vapid, subject }, allowedHosts, ttlSeconds, timeoutMs, outbound, resolve });
   }
   if (config.channels.telegram) adapters.telegram = createTelegramAdapter(config.channels.telegram);
+  if (config.channels.email) {
+    const links = unsubscribeLinksFor(config);
+    adapters.email = createEmailAdapter({
+      transport: smtpTransport(config.channels.email),
+      from: config.channels.email.from,
+      // A mandatory category cannot be opted out of, so its mail offers no unsubscribe link.
+      unsubscribeLink: async (claim) => ((await mandatoryAmong(db, [claim.category])).length > 0 ? undefined : links.linkFor(claim)),
+    });
+  }
   log.info({ channels: Object.keys(adapters) }, 'channels configured');
   return adapters;
 }

@@ -6,6 +6,8 @@ export interface RenderedMessage {
   body: string;
   data?: Record<string, string>;
   url?: string;
+  /** Email only: the HTML part, from the template's `html`. */
+  html?: string;
 }
 
 export interface TargetRecord {

@@ -35,6 +35,21 @@ export async function savePreferences(
   return row;
 }
 
+/** Adds one category to the recipient's opt-outs, keeping the rest of their preferences; a repeat changes nothing. */
+export async function optOutOfCategory(db: Executor, userId: string, category: string): Promise<void> {
+  const one = sql`jsonb_build_array(${category}::text)`;
+  await db
+    .insert(userPreferences)
+    .values({ userId, optedOutCategories: [category] })
+    .onConflictDoUpdate({
+      target: userPreferences.userId,
+      set: {
+        optedOutCategories: sql`case when ${userPreferences.optedOutCategories} @> ${one} then ${userPreferences.optedOutCategories} else ${userPreferences.optedOutCategories} || ${one} end`,
+        updatedAt: sql`now()`,
+      },
+    });
+}
+
 /** Records activity; an older report never moves `lastActiveAt` back. */
 export async function recordActivity(db: Executor, userId: string, at: Date): Promise<Date> {
   const [row] = await db

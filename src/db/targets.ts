@@ -14,6 +14,8 @@ export interface TargetRegistration {
   /** When the target exists already, keep its stored secrets instead of replacing them with `secrets`. */
   keepExistingSecrets?: boolean;
   label?: string;
+  /** Email: the client confirmed the address; left out, a new target is unverified and an existing one keeps its flag. */
+  verified?: boolean;
 }
 
 /**
@@ -30,6 +32,7 @@ export async function upsertTarget(db: Executor, reg: TargetRegistration): Promi
       address: reg.address,
       secrets: reg.secrets ?? null,
       label: reg.label ?? null,
+      verified: reg.verified ?? false,
     })
     .onConflictDoUpdate({
       target: [targets.userId, targets.channel, targets.address],
@@ -39,6 +42,7 @@ export async function upsertTarget(db: Executor, reg: TargetRegistration): Promi
         disabledReason: null,
         ...(reg.secrets && !reg.keepExistingSecrets ? { secrets: reg.secrets } : {}),
         ...(reg.label !== undefined ? { label: reg.label } : {}),
+        ...(reg.verified !== undefined ? { verified: reg.verified } : {}),
       },
     })
     // xmax = 0 only for a freshly inserted row: tells create from update in one round trip.

@@ -41,7 +41,7 @@ function overLimitCheck({ throttle }: CreateDeps, input: NotificationInput) {
 }
 
 /** Where `channels: "preferred"` sends when the recipient has not said: push first, then the rest. */
-export const DEFAULT_CHANNEL_PREFERENCE: Channel[] = ['fcm', 'webpush', 'telegram', 'webhook'];
+export const DEFAULT_CHANNEL_PREFERENCE: Channel[] = ['fcm', 'webpush', 'telegram', 'email', 'webhook'];
 
 /**
  * The recipient's preferred channels for this category, in their order: those this deployment can

@@ -40,6 +40,8 @@ export function createRenderer(db: Database, defaultLocale: string): Renderer {
       return {
         ...(template.title ? { title: Mustache.render(template.title, data, {}, plain) } : {}),
         body: Mustache.render(template.body, data, {}, plain),
+        // The one HTML part: mustache's own escaping applies, so `{{name}}` cannot inject markup.
+        ...(channel === 'email' && template.html ? { html: Mustache.render(template.html, data) } : {}),
       };
     },
   };

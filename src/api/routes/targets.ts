@@ -35,7 +35,13 @@ const kind = <S extends z.ZodType>(k: TargetKind<S>) => k;
 const label = z.string().max(100).optional();
 const base64url = (what: string) => z.string().regex(/^[A-Za-z0-9_-]+=*$/, `${what} must be base64url`).min(16).max(200);
 
-/** The four kinds of recipient target, each registered with its own natural payload. */
+/** Lower-cases the domain (case-insensitive by definition); the local part is the mailbox owner's to interpret. */
+function normalisedEmail(address: string): string {
+  const at = address.lastIndexOf('@');
+  return `${address.slice(0, at)}@${address.slice(at + 1).toLowerCase()}`;
+}
+
+/** The kinds of recipient target, each registered with its own natural payload. */
 const KINDS = [
   kind({
     channel: 'fcm',
@@ -107,6 +113,23 @@ const KINDS = [
       .strict(),
     registration: (b) => ({ address: String(b.chatId), label: b.label }),
   }),
+  kind({
+    channel: 'email',
+    path: 'email-addresses',
+    exclusive: false,
+    schema: z
+      .object({
+        address: z
+          .email({ error: 'address must be an email address' })
+          .max(254, 'address must be at most 254 characters')
+          // SMTP's own limit (RFC 5321), which a mail server would otherwise refuse at send time.
+          .refine((a) => a.lastIndexOf('@') <= 64, 'the part before @ must be at most 64 characters'),
+        verified: z.boolean().optional().meta({ description: 'Whether you confirmed the address is the user\'s; Herald does not verify addresses itself. A new address starts unverified.' }),
+        label,
+      })
+      .strict(),
+    registration: (b) => ({ address: normalisedEmail(b.address), verified: b.verified, label: b.label }),
+  }),
 ];
 
 /** How a target looks in answers: shortened address, never its secrets (a webhook's own signing secret aside). */
@@ -119,6 +142,7 @@ function targetView(row: TargetRow, withSecret = false) {
     label: row.label,
     disabledAt: row.disabledAt,
     disabledReason: row.disabledReason,
+    verified: row.verified,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
     ...(withSecret && row.channel === 'webhook' ? { url: row.address, secret: row.secrets?.signingSecret } : {}),

@@ -23,6 +23,10 @@ const templateSchema = z
   .object({
     title: mustache('title', z.string().max(500)).nullable().default(null),
     body: mustache('body', z.string().min(1, 'body must not be empty').max(8000)),
+    html: mustache('html', z.string().max(100_000))
+      .nullable()
+      .default(null)
+      .meta({ description: 'Email only: the HTML part (values are HTML-escaped here, unlike in title and body). Other channels ignore it.' }),
   })
   .strict();
 
