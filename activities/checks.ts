@@ -72,13 +72,20 @@ export function createDueChecks({ db, policy, now = () => new Date() }: CheckDep
         return deferral(input, 'delivery_off', new Date(at.getTime() + policy.deliveryOffRecheckMs));
       }
 
-      if (prefs?.quietHours) {
-        // Without a time zone of their own, a recipient's quiet hours are read in UTC.
-        const end = quietHoursEnd(at, prefs.timeZone ?? 'UTC', prefs.quietHours);
-        if (end) {
-          if (context.quietHoursPolicy === 'drop') return { action: 'cancel', reason: 'quiet_hours_drop' };
-          if (context.quietHoursPolicy === 'defer') return deferral(input, 'quiet_hours', end);
-        }
+      // Without a time zone of their own, a recipient's quiet hours (and the channels') are read in UTC.
+      const timeZone = prefs?.timeZone ?? 'UTC';
+      const quietUntil = (windows: Array<{ start: string; end: string }>) => {
+        const ends = windows.map((w) => quietHoursEnd(at, timeZone, w)).filter((end): end is Date => end !== null);
+        return ends.length === 0 ? undefined : new Date(Math.max(...ends.map((end) => end.getTime())));
+      };
+      // The recipient's own quiet hours first, then those of the notification's channels: one message, held until all are over.
+      for (const [reason, until] of [
+        ['quiet_hours', quietUntil(prefs?.quietHours ? [prefs.quietHours] : [])],
+        ['channel_quiet_hours', quietUntil(context.channelQuietHours.map((c) => c.quietHours))],
+      ] as const) {
+        if (!until) continue;
+        if (context.quietHoursPolicy === 'drop') return { action: 'cancel', reason: 'quiet_hours_drop' };
+        if (context.quietHoursPolicy === 'defer') return deferral(input, reason, until);
       }
       return { action: 'send' };
     },

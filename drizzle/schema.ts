@@ -182,6 +182,16 @@ export const categorySettings = pgTable('category_settings', {
   updatedAt: instant('updated_at').notNull().default(sql`now()`),
 });
 
+/**
+ * Per channel: quiet hours that apply to every recipient on top of their own, read in the recipient's
+ * time zone (e.g. no KakaoTalk or SMS 21:00–08:00). A category's quiet-hours policy applies to them.
+ */
+export const channelSettings = pgTable('channel_settings', {
+  channel: text('channel').$type<Channel>().primaryKey(),
+  quietHours: jsonb('quiet_hours').$type<{ start: string; end: string }>(),
+  updatedAt: instant('updated_at').notNull().default(sql`now()`),
+});
+
 /** Service-wide switches (the global delivery switch). */
 export const settings = pgTable('settings', {
   key: text('key').primaryKey(),

@@ -19,7 +19,8 @@ export const TERMINAL_STATUSES = ['DELIVERED', 'FAILED', 'CANCELLED', 'EXPIRED']
 
 export const CANCEL_REASONS = ['requested', 'replaced', 'user_active', 'opted_out', 'quiet_hours_drop'] as const;
 export type CancelReason = (typeof CANCEL_REASONS)[number];
-export type DeferReason = 'quiet_hours' | 'throttled' | 'delivery_off';
+/** `channel_quiet_hours`: one of the notification's channels is in its own quiet hours (in the recipient's time zone). */
+export type DeferReason = 'quiet_hours' | 'channel_quiet_hours' | 'throttled' | 'delivery_off';
 
 export type Routing = 'all' | 'fallback';
 

@@ -88,7 +88,7 @@ export const liveStatusSchema = z
     reason: z.string().optional(),
     nextWakeAt: instant.optional(),
     scheduledAt: instant,
-    deferReason: z.enum(['quiet_hours', 'throttled', 'delivery_off']).optional(),
+    deferReason: z.enum(['quiet_hours', 'channel_quiet_hours', 'throttled', 'delivery_off']).optional(),
     sendingStartedAt: instant.optional(),
     replacedBy: z.string().optional(),
     targets: z.array(targetResult),
@@ -216,6 +216,14 @@ export const categorySettingsSchema = z
     updatedAt: instant.nullable().meta({ description: 'Null: nobody configured this category; these are the defaults.' }),
   })
   .meta({ id: 'CategorySettings' });
+
+export const channelSettingsSchema = z
+  .object({
+    channel: z.enum(CHANNELS),
+    quietHours: z.object({ start: z.string(), end: z.string() }).nullable(),
+    updatedAt: instant.nullable().meta({ description: 'Null: nobody configured this channel.' }),
+  })
+  .meta({ id: 'ChannelSettings' });
 
 export const deliverySwitchSchema = z.object({ enabled: z.boolean() });
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CLOCK_TIME, isValidClockTime } from '../policy/quiet-hours';
 import { isInstant } from '../../workflows/validate';
 import { apiError } from './errors';
 
@@ -42,3 +43,7 @@ export const instant = (what: string) =>
 /** A BCP-47 language with an optional region, as templates are keyed: `ko`, `ko-KR`. */
 export const LOCALE_PATTERN = /^[a-z]{2,3}(-[A-Z]{2})?$/;
 export const locale = (what: string) => z.string().regex(LOCALE_PATTERN, `${what} must look like ko or ko-KR`);
+
+const clockTime = z.string().refine(isValidClockTime, 'must be a 24-hour time HH:MM, e.g. 22:00').meta({ pattern: CLOCK_TIME.source });
+/** A daily window, `start` to `end` in 24-hour time; it may run past midnight (22:00–07:00). */
+export const quietHoursWindow = z.object({ start: clockTime, end: clockTime }).strict();

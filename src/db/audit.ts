@@ -2,7 +2,7 @@ import { and, desc, eq, lt, type SQL } from 'drizzle-orm';
 import { auditLog } from '../../drizzle/schema';
 import type { Executor } from './index';
 
-export type AuditAction = 'type.put' | 'type.patch' | 'category.put' | 'delivery.switch' | 'template.put' | 'api_key.create' | 'api_key.revoke';
+export type AuditAction = 'type.put' | 'type.patch' | 'category.put' | 'channel.put' | 'delivery.switch' | 'template.put' | 'api_key.create' | 'api_key.revoke';
 
 /** Records one settings change; call it in the change's own transaction, so neither lands without the other. */
 export async function recordAudit(db: Executor, entry: { actor: string; action: AuditAction; subject: string; change: Record<string, unknown> }) {

@@ -2,6 +2,7 @@ import { and, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import {
   categorySettings,
+  channelSettings,
   settings,
   targets,
   typeSettings,
@@ -112,6 +113,26 @@ export async function saveCategorySettings(db: Executor, category: string, { qui
   return row;
 }
 
+export type ChannelSettings = typeof channelSettings.$inferSelect;
+
+export async function findChannelSettings(db: Executor, channel: Channel): Promise<ChannelSettings | undefined> {
+  const [row] = await db.select().from(channelSettings).where(eq(channelSettings.channel, channel));
+  return row;
+}
+
+export async function listChannelSettings(db: Executor): Promise<ChannelSettings[]> {
+  return db.select().from(channelSettings).orderBy(channelSettings.channel);
+}
+
+export async function saveChannelSettings(db: Executor, channel: Channel, { quietHours }: Pick<ChannelSettings, 'quietHours'>): Promise<ChannelSettings> {
+  const [row] = await db
+    .insert(channelSettings)
+    .values({ channel, quietHours })
+    .onConflictDoUpdate({ target: channelSettings.channel, set: { quietHours, updatedAt: sql`now()` } })
+    .returning();
+  return row;
+}
+
 const DELIVERY_SWITCH = 'delivery_enabled';
 
 /** What the due-time checks read about one notification; `targets` only for the channels asked for. */
@@ -127,6 +148,8 @@ export interface DueTimeContext {
   categoryMandatory: boolean;
   /** The recipient's active targets on `channels`, oldest first. */
   targets: TargetRow[];
+  /** Quiet hours of the notification's own channels, where a channel has them. */
+  channelQuietHours: Array<{ channel: Channel; quietHours: { start: string; end: string } }>;
 }
 
 /**
@@ -136,10 +159,19 @@ export interface DueTimeContext {
  */
 export async function dueTimeContext(
   db: Executor,
-  ids: { notificationId: string; userId: string; type: string; category: string },
+  ids: { notificationId: string; userId: string; type: string; category: string; channels: readonly Channel[] },
   channels: readonly Channel[] = [],
 ): Promise<DueTimeContext | undefined> {
-  type Raw = { replacedBy: string | null; scheduledAt: string | Date; prefs: string | null; typeSettings: string | null; deliverySwitch: string | null; categorySettings: string | null; targets: string | null };
+  type Raw = {
+    replacedBy: string | null;
+    scheduledAt: string | Date;
+    prefs: string | null;
+    typeSettings: string | null;
+    deliverySwitch: string | null;
+    categorySettings: string | null;
+    targets: string | null;
+    channelQuietHours: string | null;
+  };
   const [row] = await query<Raw>(
     db,
     sql`select n.replaced_by as "replacedBy", n.scheduled_at as "scheduledAt",
@@ -148,7 +180,9 @@ export async function dueTimeContext(
       (select s.value::text from settings s where s.key = ${DELIVERY_SWITCH}) as "deliverySwitch",
       (select to_json(c)::text from category_settings c where c.category = ${ids.category}) as "categorySettings",
       (select json_agg(t order by t.created_at, t.id)::text from targets t
-        where t.user_id = ${ids.userId} and ${isOneOf(sql`t.channel`, channels)} and t.disabled_at is null) as "targets"
+        where t.user_id = ${ids.userId} and ${isOneOf(sql`t.channel`, channels)} and t.disabled_at is null) as "targets",
+      (select json_agg(json_build_object('channel', q.channel, 'quietHours', q.quiet_hours) order by q.channel)::text from channel_settings q
+        where ${isOneOf(sql`q.channel`, ids.channels)} and q.quiet_hours is not null) as "channelQuietHours"
     from notifications n where n.id = ${ids.notificationId}`,
   );
   if (!row) return undefined;
@@ -163,6 +197,7 @@ export async function dueTimeContext(
     quietHoursPolicy: category?.quietHours ?? 'defer',
     categoryMandatory: category?.mandatory ?? false,
     targets: row.targets == null ? [] : (JSON.parse(row.targets) as Record<string, unknown>[]).map((t) => rowFromJson(targets, t)),
+    channelQuietHours: row.channelQuietHours == null ? [] : (JSON.parse(row.channelQuietHours) as DueTimeContext['channelQuietHours']),
   };
 }
 

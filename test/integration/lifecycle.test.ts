@@ -221,6 +221,53 @@ describe('notification lifecycle on a real Temporal dev server', () => {
         expect(statusesOf(done)).toEqual(['SCHEDULED(accepted)', 'SENDING', 'DELIVERED']);
         expect(deliveriesTo(userId)).toHaveLength(1);
       });
+
+      describe("a channel's own quiet hours, read in the recipient's time zone", () => {
+        // Seoul keeps UTC+9 all year: the window is written in Seoul time and covers the hour around now.
+        const inSeoul = (at: Date) => new Date(at.getTime() + 9 * 3_600_000).toISOString().slice(11, 16);
+        const endsAt = new Date(Date.now() + 3_600_000);
+        const quietInSeoul = { start: inSeoul(new Date(endsAt.getTime() - 7_200_000)), end: inSeoul(endsAt) };
+        afterEach(() => w.api.put('/v1/channels/webhook', { quietHours: null }));
+
+        test('hold a notification on that channel until the window ends; lifting them releases it at once', async () => {
+          const userId = await w.recipient();
+          await w.api.put(`/v1/users/${userId}/preferences`, { timeZone: 'Asia/Seoul' });
+          const saved = await w.api.put('/v1/channels/webhook', { quietHours: quietInSeoul });
+          expect(saved.body).toMatchObject({ channel: 'webhook', quietHours: quietInSeoul });
+          expect((await w.api.read('/v1/channels/webhook')).body.quietHours).toEqual(quietInSeoul);
+          const created = await w.api.create(webhook(userId));
+          const deferred = await w.api.waitFor(created.body.id, 'DEFERRED');
+          expect(deferred.live.deferReason).toBe('channel_quiet_hours');
+          // The window's end in Seoul, nine hours earlier in UTC.
+          expect(deferred.live.nextWakeAt.slice(11, 16)).toBe(endsAt.toISOString().slice(11, 16));
+          expect(deliveriesTo(userId)).toHaveLength(0);
+          await w.api.put('/v1/channels/webhook', { quietHours: null });
+          await w.api.waitFor(created.body.id, 'DELIVERED');
+          expect((await w.api.read('/v1/audit?subject=webhook')).body.items[0]).toMatchObject({ action: 'channel.put', change: { quietHours: null } });
+        });
+
+        test('a bypass category goes out inside them; another channel is not held by them', async () => {
+          const userId = await w.recipient();
+          await w.api.put('/v1/categories/security', { quietHours: 'bypass' });
+          await w.api.put(`/v1/users/${userId}/preferences`, { timeZone: 'Asia/Seoul' });
+          await w.api.put('/v1/channels/telegram', { quietHours: quietInSeoul });
+          try {
+            const onWebhook = await w.api.create(webhook(userId));
+            await w.api.waitFor(onWebhook.body.id, 'DELIVERED');
+            await w.api.put('/v1/channels/webhook', { quietHours: quietInSeoul });
+            const urgent = await w.api.create(webhook(userId, { category: 'security' }));
+            expect(statusesOf(await w.api.waitFor(urgent.body.id, 'DELIVERED'))).toEqual(['SCHEDULED(accepted)', 'SENDING', 'DELIVERED']);
+          } finally {
+            await w.api.put('/v1/channels/telegram', { quietHours: null });
+          }
+        });
+
+        test('an invalid window or channel is a 400 that changes nothing', async () => {
+          expect((await w.api.put('/v1/channels/webhook', { quietHours: { start: '25:00', end: '08:00' } })).status).toBe(400);
+          expect((await w.api.put('/v1/channels/pigeon', { quietHours: null })).status).toBe(400);
+          expect((await w.api.read('/v1/channels/webhook')).body.quietHours).toBeNull();
+        });
+      });
     });
   });
 });

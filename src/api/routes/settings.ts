@@ -3,9 +3,13 @@ import { z } from 'zod';
 import { OVER_LIMIT } from '../../../drizzle/schema';
 import type { Database } from '../../db';
 import { listAudit, type AuditAction } from '../../db/audit';
+import { CHANNELS, type Channel } from '../../../workflows/definitions';
 import {
   deliveryEnabled,
   findCategorySettings,
+  findChannelSettings,
+  listChannelSettings,
+  saveChannelSettings,
   findTypeSettings,
   listCategorySettings,
   listTypeSettings,
@@ -18,8 +22,8 @@ import type { TemporalGateway } from '../../temporal/gateway';
 import { recheckDeferred } from '../../notifications/recheck';
 import { audited } from '../audit';
 import { documented, type Contract } from '../openapi';
-import { auditPageSchema, categorySettingsSchema, deliverySwitchSchema, typeSettingsSchema } from '../responses';
-import { identifier, parse } from '../validation';
+import { auditPageSchema, categorySettingsSchema, channelSettingsSchema, deliverySwitchSchema, typeSettingsSchema } from '../responses';
+import { identifier, parse, quietHoursWindow } from '../validation';
 
 const windowMinutes = z.number().int().min(0).max(7 * 24 * 60).nullable();
 /** PUT: the whole document; a field left out is reset to its default. */
@@ -53,6 +57,16 @@ const categorySchema = z
       .meta({ description: 'Recipients cannot opt out of a mandatory category (422), and an opt-out saved earlier does not hold it back.' }),
   })
   .strict();
+const channelDefaults = (channel: Channel) => ({ channel, quietHours: null, updatedAt: null });
+/** PUT: the whole document; null (or left out) lifts the channel's quiet hours. */
+const channelSchema = z
+  .object({
+    quietHours: quietHoursWindow
+      .nullable()
+      .default(null)
+      .meta({ description: "In each recipient's time zone (UTC without one), on top of the recipient's own; categories set to `bypass` ignore them, `drop` cancels." }),
+  })
+  .strict();
 const switchSchema = z.object({ enabled: z.boolean({ error: 'enabled must be true or false' }) }).strict();
 const auditQuery = z
   .object({
@@ -65,6 +79,8 @@ const auditQuery = z
 const typePath = z.object({ type: identifier('type', 100) });
 const categoryPath = z.object({ category: identifier('category', 100) });
 const typeAnswer = { 200: { description: "The type's settings.", schema: typeSettingsSchema } };
+const channelPath = z.object({ channel: z.enum(CHANNELS, { error: `channel must be one of ${CHANNELS.join(', ')}` }) });
+const channelAnswer = { 200: { description: "The channel's settings.", schema: channelSettingsSchema } };
 const categoryAnswer = { 200: { description: "The category's settings.", schema: categorySettingsSchema } };
 const switchAnswer = { 200: { description: 'Whether notifications are sent.', schema: deliverySwitchSchema } };
 
@@ -94,6 +110,20 @@ const CONTRACTS = {
     body: categorySchema,
     responses: categoryAnswer,
   },
+  channels: {
+    scope: 'admin',
+    summary: 'Every configured channel',
+    responses: { 200: { description: 'The channels with settings.', schema: z.object({ items: z.array(channelSettingsSchema) }) } },
+  },
+  channel: { scope: 'admin', summary: "A channel's settings (none when not configured)", path: channelPath, responses: channelAnswer },
+  putChannel: {
+    scope: 'admin',
+    summary: "A channel's quiet hours, for every recipient (e.g. no KakaoTalk 21:00–08:00)",
+    description: 'A notification on this channel due inside the window waits until it ends (DEFERRED, channel_quiet_hours), as for the recipient\'s own quiet hours. Recorded in the audit log; held notifications re-check at once.',
+    path: channelPath,
+    body: channelSchema,
+    responses: channelAnswer,
+  },
   delivery: { scope: 'admin', summary: 'The global delivery switch', responses: switchAnswer },
   putDelivery: {
     scope: 'admin',
@@ -116,7 +146,7 @@ export interface SettingsDeps {
   log: Logger;
 }
 
-/** Operator settings: per type, per category, and the global delivery switch. */
+/** Operator settings: per type, per category, per channel, and the global delivery switch. */
 export function settingsRoutes(deps: SettingsDeps): Router {
   const router = Router();
 
@@ -154,6 +184,21 @@ export function settingsRoutes(deps: SettingsDeps): Router {
     const category = categoryParam(req.params.category);
     const values = parse(categorySchema, req.body);
     res.json(await audited(deps.db, res, { action: 'category.put', subject: category, change: values }, (tx) => saveCategorySettings(tx, category, values)));
+  }));
+
+  router.get('/channels', documented(CONTRACTS.channels, async (_req, res) => {
+    res.json({ items: await listChannelSettings(deps.db) });
+  }));
+  router.get('/channels/:channel', documented(CONTRACTS.channel, async (req, res) => {
+    const { channel } = parse(channelPath, req.params, 'channel');
+    res.json((await findChannelSettings(deps.db, channel)) ?? channelDefaults(channel));
+  }));
+  router.put('/channels/:channel', documented(CONTRACTS.putChannel, async (req, res) => {
+    const { channel } = parse(channelPath, req.params, 'channel');
+    const values = parse(channelSchema, req.body);
+    const saved = await audited(deps.db, res, { action: 'channel.put', subject: channel, change: values }, (tx) => saveChannelSettings(tx, channel, values));
+    await recheckDeferred(deps, {}, 'channel_quiet_hours');
+    res.json(saved);
   }));
 
   router.get('/delivery', documented(CONTRACTS.delivery, async (_req, res) => {

@@ -3,18 +3,17 @@ import { CHANNELS } from '../../../workflows/definitions';
 import { z } from 'zod';
 import type { Database } from '../../db';
 import { findPreferences, mandatoryAmong, recordActivity, savePreferences } from '../../db/recipients';
-import { CLOCK_TIME, isValidClockTime, isValidTimeZone } from '../../policy/quiet-hours';
+import { isValidTimeZone } from '../../policy/quiet-hours';
 import type { Logger } from '../../logger';
 import type { TemporalGateway } from '../../temporal/gateway';
 import { recheckDeferred } from '../../notifications/recheck';
 import { apiError } from '../errors';
 import { documented, type Contract } from '../openapi';
 import { activityAnswerSchema, preferencesSchema as preferencesAnswer } from '../responses';
-import { identifier, instant, locale, parse } from '../validation';
+import { identifier, instant, locale, parse, quietHoursWindow } from '../validation';
 
 const userIdParam = identifier('user id');
 
-const clockTime = z.string().refine(isValidClockTime, 'must be a 24-hour time HH:MM, e.g. 22:00').meta({ pattern: CLOCK_TIME.source });
 const channelList = z
   .array(z.enum(CHANNELS, { error: `channel must be one of ${CHANNELS.join(', ')}` }))
   .refine((list) => new Set(list).size === list.length, 'a channel may appear only once')
@@ -28,7 +27,7 @@ const preferencesSchema = z
       .meta({ enum: Intl.supportedValuesOf('timeZone') })
       .nullable()
       .default(null),
-    quietHours: z.object({ start: clockTime, end: clockTime }).strict().nullable().default(null),
+    quietHours: quietHoursWindow.nullable().default(null),
     optedOutCategories: z.array(identifier('category', 100)).max(100).default([]),
     preferredChannels: channelList.default([]).meta({ description: 'Where `channels: "preferred"` sends, first choice first (fallback routing).' }),
     disabledChannels: z
