@@ -245,6 +245,8 @@ export function createDeliveryActivities(deps: DeliveryDeps) {
     sendWebPush: (input: SendInput) => whileHeartbeating(() => send('webpush', input)),
     sendTelegram: (input: SendInput) => whileHeartbeating(() => send('telegram', input)),
     sendEmail: (input: SendInput) => whileHeartbeating(() => send('email', input)),
+    sendSms: (input: SendInput) => whileHeartbeating(() => send('sms', input)),
+    sendKakao: (input: SendInput) => whileHeartbeating(() => send('kakao', input)),
   };
 }
 

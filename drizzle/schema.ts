@@ -222,6 +222,8 @@ export const templates = pgTable(
     body: text('body').notNull(),
     /** Email's HTML part; mustache with HTML escaping, unlike the text parts. */
     html: text('html'),
+    /** KakaoTalk Alimtalk: the provider's id of the approved template this text must match. */
+    providerTemplateId: text('provider_template_id'),
     updatedAt: instant('updated_at').notNull().default(sql`now()`),
   },
   (t) => [primaryKey({ columns: [t.key, t.locale, t.channel] })],

@@ -58,6 +58,8 @@ const RETRY_DEFAULTS: Record<Channel, { initial: string; max: string; attempts: 
   telegram: { initial: '2s', max: '5m', attempts: 10, timeout: '15s', budget: '2h', configuration: '10m' },
   // Mail servers answer 4xx for greylisting and full mailboxes: wait longer, for longer.
   email: { initial: '30s', max: '30m', attempts: 12, timeout: '60s', budget: '12h', configuration: '10m' },
+  sms: { initial: '5s', max: '10m', attempts: 10, timeout: '20s', budget: '2h', configuration: '10m' },
+  kakao: { initial: '5s', max: '10m', attempts: 10, timeout: '20s', budget: '2h', configuration: '10m' },
 };
 
 const retryVar = (channel: Channel, field: string) => `RETRY_${channel.toUpperCase()}_${field}`;
@@ -172,6 +174,19 @@ const envSchema = z.object({
   // Secret: signs unsubscribe links. Unset outside production: generated once under DATA_DIR.
   UNSUBSCRIBE_SIGNING_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
   UNSUBSCRIBE_LINK_TTL: duration('60d', { positive: true }),
+  // Secrets: SOLAPI's API key pair, for SMS and KakaoTalk.
+  SOLAPI_API_KEY: z.string().optional(),
+  SOLAPI_API_SECRET: z.string().optional(),
+  SOLAPI_BASE_URL: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).default('https://api.solapi.com'),
+  SOLAPI_TIMEOUT: duration('10s', { positive: true }),
+  /** The sender number registered with the provider (Korean law requires a pre-registered one). */
+  SMS_SENDER: z.string().optional(),
+  /** Over 90 bytes (EUC-KR): send as LMS (up to 2,000 bytes, with the title as subject), or refuse. */
+  SMS_LONG_MESSAGES: z.enum(['lms', 'refuse']).default('lms'),
+  /** The KakaoTalk channel's profile id (pfId) that Alimtalk templates are approved under. */
+  KAKAO_PF_ID: z.string().optional(),
+  /** Region for phone numbers given without a country code. */
+  PHONE_DEFAULT_COUNTRY: z.string().regex(/^[A-Z]{2}$/, 'expected an ISO 3166 country code such as KR').default('KR'),
   REPORT_URL: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional(),
   REPORT_API_KEY: z.string().optional(),
   ACTIVE_WINDOW_MINUTES: z.coerce.number().int().min(0).default(0),
@@ -277,6 +292,10 @@ export interface Config {
     telegram?: { botToken: string; apiBaseUrl: string; timeoutMs: number };
     /** Off unless SMTP_URL is set. */
     email?: { smtpUrl: string; from: string; timeoutMs: number };
+    /** SMS (and KakaoTalk with `kakaoPfId`) through SOLAPI; off unless its key pair and sender are set. */
+    solapi?: { apiKey: string; apiSecret: string; baseUrl: string; timeoutMs: number; sender: string; longMessages: 'lms' | 'refuse'; kakaoPfId?: string };
+    /** Region for phone numbers registered without a country code. */
+    phoneDefaultCountry: string;
     retry: Record<Channel, RetrySettings>;
     /** Each channel's sends run on a task queue of their own, with these limits (docs/channels.md). */
     sending: Record<Channel, SendLimits>;
@@ -311,12 +330,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (Boolean(e.VAPID_PUBLIC_KEY) !== Boolean(e.VAPID_PRIVATE_KEY)) {
     throw new ConfigError(['VAPID_PUBLIC_KEY / VAPID_PRIVATE_KEY: set both or neither']);
   }
-  const emailProblems = [
+  const channelProblems = [
     ...(e.SMTP_URL && !e.EMAIL_FROM ? ['EMAIL_FROM: required with SMTP_URL (the sender address, e.g. "Herald <no-reply@example.com>")'] : []),
     ...(e.SMTP_URL && e.NODE_ENV === 'production' && !e.UNSUBSCRIBE_SIGNING_KEY ? ['UNSUBSCRIBE_SIGNING_KEY: required with SMTP_URL in production (API and workers must share it)'] : []),
     ...(e.SMTP_URL && e.NODE_ENV === 'production' && !e.PUBLIC_URL ? ['PUBLIC_URL: required with SMTP_URL in production (unsubscribe links point there)'] : []),
   ];
-  if (emailProblems.length > 0) throw new ConfigError(emailProblems);
+  const solapiSet = [e.SOLAPI_API_KEY, e.SOLAPI_API_SECRET, e.SMS_SENDER].filter(Boolean).length;
+  if (solapiSet > 0 && solapiSet < 3) channelProblems.push('SOLAPI_API_KEY / SOLAPI_API_SECRET / SMS_SENDER: set all three (or none) to send SMS and KakaoTalk');
+  if (e.KAKAO_PF_ID && solapiSet < 3) channelProblems.push('KAKAO_PF_ID: KakaoTalk needs SOLAPI_API_KEY, SOLAPI_API_SECRET and SMS_SENDER too');
+  if (channelProblems.length > 0) throw new ConfigError(channelProblems);
   if (e.FAULT_INJECTION.length > 0 && e.NODE_ENV === 'production') {
     throw new ConfigError(['FAULT_INJECTION: faults are for npm run chaos, never for production']);
   }
@@ -422,6 +444,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         ? { botToken: e.TELEGRAM_BOT_TOKEN, apiBaseUrl: e.TELEGRAM_API_BASE_URL, timeoutMs: e.TELEGRAM_TIMEOUT }
         : undefined,
       email: e.SMTP_URL ? { smtpUrl: e.SMTP_URL, from: e.EMAIL_FROM!, timeoutMs: e.EMAIL_TIMEOUT } : undefined,
+      solapi:
+        e.SOLAPI_API_KEY && e.SOLAPI_API_SECRET && e.SMS_SENDER
+          ? {
+              apiKey: e.SOLAPI_API_KEY,
+              apiSecret: e.SOLAPI_API_SECRET,
+              baseUrl: e.SOLAPI_BASE_URL.replace(/\/+$/, ''),
+              timeoutMs: e.SOLAPI_TIMEOUT,
+              sender: e.SMS_SENDER.replace(/\D/g, ''),
+              longMessages: e.SMS_LONG_MESSAGES,
+              kakaoPfId: e.KAKAO_PF_ID,
+            }
+          : undefined,
+      phoneDefaultCountry: e.PHONE_DEFAULT_COUNTRY,
       retry,
       sending,
     },

@@ -91,6 +91,8 @@ export async function startStack({ config, log, temporalAddress, run, workflowBu
           vapidPublicKey: vapidKeys(config)?.publicKey,
           unsubscribeLinks: config.channels.email ? unsubscribeLinksFor(config) : undefined,
           webPushAllowedHosts: config.channels.webpush.allowedHosts,
+          phoneDefaultCountry: config.channels.phoneDefaultCountry,
+          smsLongMessages: config.channels.solapi?.longMessages,
           outbound: config.outbound,
           codec: dataConverter?.payloadCodecs[0],
           codecCorsOrigins: config.temporal.codecCorsOrigins,

@@ -15,7 +15,7 @@ export interface UnsubscribeLinks {
   verify(token: string, now?: Date): UnsubscribeClaim | 'expired' | undefined;
 }
 
-export const UNSUBSCRIBE_PATH = '/v1/unsubscribe';
+export const UNSUBSCRIBE_PATH = '/unsubscribe';
 
 /** The signing key: configured, or (outside production) generated once under DATA_DIR for API and worker alike. */
 export function unsubscribeSigningKey(config: Config): string {
@@ -44,8 +44,9 @@ export function createUnsubscribeLinks({ signingKey, baseUrl, ttlMs }: { signing
     verify(token, now = new Date()) {
       const [payload, signature, ...rest] = token.split('.');
       if (!payload || !signature || rest.length > 0) return undefined;
-      const given = Buffer.from(signature, 'base64url');
-      const expected = sign(payload);
+      // Compared as text: base64url's last character carries spare bits, so decoding first would accept variants.
+      const given = Buffer.from(signature);
+      const expected = Buffer.from(sign(payload).toString('base64url'));
       if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
       const { u, c, e } = JSON.parse(Buffer.from(payload, 'base64url').toString()) as { u: string; c: string; e: number };
       if (e * 1000 < now.getTime()) return 'expired';

@@ -3,7 +3,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 
-export const CHANNELS = ['webhook', 'fcm', 'webpush', 'telegram', 'email'] as const;
+export const CHANNELS = ['webhook', 'fcm', 'webpush', 'telegram', 'email', 'sms', 'kakao'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
 /**

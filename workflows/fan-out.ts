@@ -13,6 +13,8 @@ export const SEND_ACTIVITY = {
   webpush: 'sendWebPush',
   telegram: 'sendTelegram',
   email: 'sendEmail',
+  sms: 'sendSms',
+  kakao: 'sendKakao',
 } as const satisfies Record<Channel, keyof Activities>;
 
 /** Each channel gets its own retry policy; the worker's configuration supplies it through the plan. */

@@ -26,7 +26,7 @@ import { targetRoutes } from './routes/targets';
 import { templateRoutes } from './routes/templates';
 import { userRoutes } from './routes/users';
 import { unsubscribeRoutes } from './routes/unsubscribe';
-import type { UnsubscribeLinks } from '../unsubscribe';
+import { UNSUBSCRIBE_PATH, type UnsubscribeLinks } from '../unsubscribe';
 import { documented, methodNotAllowed, openApiDocument, type Contract } from './openapi';
 import { healthSchema, readinessSchema } from './responses';
 import { version } from '../../package.json';
@@ -54,6 +54,10 @@ export interface ApiDeps {
   /** Handed to browsers so they can subscribe to Web Push; undefined when Web Push is off. */
   vapidPublicKey?: string;
   webPushAllowedHosts: string[];
+  /** Region for phone numbers registered without a country code. */
+  phoneDefaultCountry: string;
+  /** SMS_LONG_MESSAGES: an SMS over 90 bytes goes as LMS, or is refused at create. */
+  smsLongMessages?: 'lms' | 'refuse';
   /** Verifies the one-click unsubscribe links in emails; undefined when email is off. */
   unsubscribeLinks?: UnsubscribeLinks;
   /** Where registered URLs may lead (SSRF guard), and the DNS it checks names with. */
@@ -164,8 +168,8 @@ export function createApp(deps: ApiDeps) {
   // The Temporal Web UI calls the codec from the browser: its preflight must be answered before any key is asked for.
   app.use('/v1/codec', cors({ origin: deps.codecCorsOrigins, methods: ['POST'], allowedHeaders: ['content-type', 'x-namespace', 'authorization', 'x-api-key'], credentials: true }));
 
-  // Before the API keys: the signed link in an email is its own authority. Mail clients post a form body, which is ignored.
-  app.use('/v1/unsubscribe', unsubscribeRoutes(deps));
+  // Outside /v1 and its API keys, like the health checks: the signed link in an email is its own authority. Mail clients post a form body, which is ignored.
+  app.use(UNSUBSCRIBE_PATH, unsubscribeRoutes(deps));
 
   const v1 = express.Router();
   const auth = authenticator({ bootstrapKeys: deps.apiKeys, db: deps.db });

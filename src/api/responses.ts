@@ -194,7 +194,7 @@ export const registeredTargetSchema = targetSchema
 export const targetListSchema = z.object({ items: z.array(targetSchema) });
 
 export const templateSchema = z
-  .object({ key: z.string(), locale: z.string(), channel: z.string(), title: z.string().nullable(), body: z.string(), html: z.string().nullable(), updatedAt: instant })
+  .object({ key: z.string(), locale: z.string(), channel: z.string(), title: z.string().nullable(), body: z.string(), html: z.string().nullable(), providerTemplateId: z.string().nullable(), updatedAt: instant })
   .meta({ id: 'Template' });
 
 export const typeSettingsSchema = z

@@ -12,6 +12,7 @@ import type { Executor } from '../db';
 import { mandatoryAmong } from '../db/recipients';
 import { unsubscribeLinksFor } from '../unsubscribe';
 import { createEmailAdapter, smtpTransport } from './email';
+import { createSolapiAdapters } from './solapi';
 
 export type Adapters = Partial<Record<Channel, ChannelAdapter>>;
 
@@ -34,6 +35,8 @@ export function configuredChannels(config: Config): Channel[] {
     ...(vapidKeys(config) ? (['webpush'] as const) : []),
     ...(config.channels.telegram ? (['telegram'] as const) : []),
     ...(config.channels.email ? (['email'] as const) : []),
+    ...(config.channels.solapi ? (['sms'] as const) : []),
+    ...(config.channels.solapi?.kakaoPfId ? (['kakao'] as const) : []),
   ];
 }
 
@@ -58,6 +61,7 @@ export function buildAdapters(config: Config, log: Logger, db: Executor, resolve
       unsubscribeLink: async (claim) => ((await mandatoryAmong(db, [claim.category])).length > 0 ? undefined : links.linkFor(claim)),
     });
   }
+  if (config.channels.solapi) Object.assign(adapters, createSolapiAdapters(config.channels.solapi));
   log.info({ channels: Object.keys(adapters) }, 'channels configured');
   return adapters;
 }

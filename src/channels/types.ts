@@ -8,6 +8,8 @@ export interface RenderedMessage {
   url?: string;
   /** Email only: the HTML part, from the template's `html`. */
   html?: string;
+  /** KakaoTalk only: the provider's approved template id, from the template. */
+  providerTemplateId?: string;
 }
 
 export interface TargetRecord {

@@ -8,16 +8,16 @@ export const ANY_CHANNEL = 'default';
 
 export async function saveTemplate(
   db: Executor,
-  t: { key: string; locale: string; channel: string; title: string | null; body: string; html: string | null },
+  t: { key: string; locale: string; channel: string; title: string | null; body: string; html: string | null; providerTemplateId: string | null },
 ): Promise<{ row: TemplateRow; created: boolean }> {
   const [row] = await db
     .insert(templates)
     .values(t)
     .onConflictDoUpdate({
       target: [templates.key, templates.locale, templates.channel],
-      set: { title: t.title, body: t.body, html: t.html, updatedAt: sql`now()` },
+      set: { title: t.title, body: t.body, html: t.html, providerTemplateId: t.providerTemplateId, updatedAt: sql`now()` },
     })
-    .returning({ key: templates.key, locale: templates.locale, channel: templates.channel, title: templates.title, body: templates.body, html: templates.html, updatedAt: templates.updatedAt, created: sql<boolean>`(xmax = 0)` });
+    .returning({ key: templates.key, locale: templates.locale, channel: templates.channel, title: templates.title, body: templates.body, html: templates.html, providerTemplateId: templates.providerTemplateId, updatedAt: templates.updatedAt, created: sql<boolean>`(xmax = 0)` });
   const { created, ...saved } = row;
   return { row: saved, created };
 }

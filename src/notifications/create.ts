@@ -28,6 +28,8 @@ export interface CreateDeps {
   faults?: Fault[];
   /** The recipient throttle, for types that refuse a recipient over it at create time. */
   throttle?: ThrottleRule;
+  /** SMS_LONG_MESSAGES: whether an SMS over 90 bytes goes as LMS or is refused. */
+  smsLongMessages?: 'lms' | 'refuse';
 }
 
 /** The over-limit check of a type that refuses (the type's setting decides whether it runs). */
@@ -41,7 +43,7 @@ function overLimitCheck({ throttle }: CreateDeps, input: NotificationInput) {
 }
 
 /** Where `channels: "preferred"` sends when the recipient has not said: push first, then the rest. */
-export const DEFAULT_CHANNEL_PREFERENCE: Channel[] = ['fcm', 'webpush', 'telegram', 'email', 'webhook'];
+export const DEFAULT_CHANNEL_PREFERENCE: Channel[] = ['fcm', 'webpush', 'telegram', 'kakao', 'sms', 'email', 'webhook'];
 
 /**
  * The recipient's preferred channels for this category, in their order: those this deployment can
@@ -63,7 +65,7 @@ async function preferredChannels({ db, channels: configured }: CreateDeps, reque
 }
 
 /** Refuses, before anything is stored, a notification that could never be sent as asked. */
-async function checkSendable({ channels, renderer }: CreateDeps, input: NotificationInput): Promise<void> {
+async function checkSendable({ channels, renderer, smsLongMessages = 'lms' }: CreateDeps, input: NotificationInput): Promise<void> {
   const missing = input.channels.filter((c) => !channels.includes(c));
   if (missing.length > 0) {
     throw apiError(422, 'channel_not_configured', `channel ${missing.join(', ')} is not configured on this deployment`, {
@@ -82,13 +84,22 @@ async function checkSendable({ channels, renderer }: CreateDeps, input: Notifica
       throw err;
     }
     // Measured as the channel will send it, so a message accepted here is never refused for size later.
-    const tooLarge = oversize(channel, input.notificationId, message);
+    const tooLarge = oversize(channel, input.notificationId, message, { smsLongMessages });
     if (tooLarge) {
       throw apiError(
         422,
         'message_too_large',
-        `the message is ${tooLarge.bytes} bytes on ${channel}, which carries at most ${tooLarge.limitBytes}; shorten the title, body or data`,
+        `the message is ${tooLarge.size} ${tooLarge.unit} on ${channel}, which carries at most ${tooLarge.limit}; shorten the title, body or data`,
         { ...tooLarge },
+      );
+    }
+    // Alimtalk sends only texts the provider approved, each under its own template id.
+    if (channel === 'kakao' && !message.providerTemplateId) {
+      throw apiError(
+        422,
+        'kakao_template_required',
+        'KakaoTalk Alimtalk sends only approved templates: use a template whose kakao (or default) text has a providerTemplateId',
+        { channel, template: 'template' in input.content ? input.content.template.key : null },
       );
     }
   }

@@ -42,6 +42,7 @@ export function createRenderer(db: Database, defaultLocale: string): Renderer {
         body: Mustache.render(template.body, data, {}, plain),
         // The one HTML part: mustache's own escaping applies, so `{{name}}` cannot inject markup.
         ...(channel === 'email' && template.html ? { html: Mustache.render(template.html, data) } : {}),
+        ...(channel === 'kakao' && template.providerTemplateId ? { providerTemplateId: template.providerTemplateId } : {}),
       };
     },
   };

@@ -81,7 +81,7 @@ test('the message arrives in the recipient\'s locale, with subject, text and HTM
   const headers = await mailpit.headersOf(mail.ID);
   expect(headers['X-Herald-Notification-Id']).toEqual([created.body.id]);
   expect(headers['List-Unsubscribe-Post']).toEqual(['List-Unsubscribe=One-Click']);
-  expect(unsubscribeLinkOf(headers)).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${apiPort}/v1/unsubscribe\\?token=`));
+  expect(unsubscribeLinkOf(headers)).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${apiPort}/unsubscribe\\?token=`));
   expect(done.attempts).toEqual([expect.objectContaining({ channel: 'email', outcome: 'delivered', providerMessageId: `<${created.body.id}@herald.test>` })]);
 });
 
@@ -172,7 +172,7 @@ test('addresses are validated, their domain lower-cased, and the verified flag i
 test('the unsubscribe routes answer a missing token with 400 and one Herald did not sign with 404', async () => {
   const base = `http://127.0.0.1:${apiPort}`;
   for (const method of ['GET', 'POST']) {
-    for (const [path, status] of [['/v1/unsubscribe', 400], ['/v1/unsubscribe?token=abc', 404], ['/v1/unsubscribe?token=a.b.c', 404]] as const) {
+    for (const [path, status] of [['/unsubscribe', 400], ['/unsubscribe?token=abc', 404], ['/unsubscribe?token=a.b.c', 404]] as const) {
       const answer = await call(base, method, path);
       expect([method, path, answer.status]).toEqual([method, path, status]);
     }

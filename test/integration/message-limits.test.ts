@@ -16,8 +16,8 @@ test('FCM: inline content over 4,096 bytes is a 422 naming the channel, its size
   const userId = await w.recipient();
   const refused = await w.api.create({ userId, channels: ['fcm'], content: { title: 'sizes', body: hangul(1500) } });
   expect(refused.status).toBe(422);
-  expect(refused.body.error).toMatchObject({ code: 'message_too_large', details: { channel: 'fcm', limitBytes: 4096 } });
-  expect(refused.body.error.details.bytes).toBeGreaterThan(4500);
+  expect(refused.body.error).toMatchObject({ code: 'message_too_large', details: { channel: 'fcm', limit: 4096, unit: 'bytes' } });
+  expect(refused.body.error.details.size).toBeGreaterThan(4500);
   expect((await w.api.list(`userId=${userId}`)).body.items).toEqual([]);
 
   const fits = await w.api.create({ userId, channels: ['fcm'], content: { title: 'sizes', body: hangul(1300) } });
@@ -29,7 +29,7 @@ test('Web Push: the limit is what one encrypted record carries (3,993 bytes of p
   const userId = await w.recipient();
   const refused = await w.api.create({ userId, channels: ['webpush'], content: { body: 'x'.repeat(3900), data: { ref: 'y'.repeat(100) } } });
   expect(refused.status).toBe(422);
-  expect(refused.body.error).toMatchObject({ code: 'message_too_large', details: { channel: 'webpush', limitBytes: 3993 } });
+  expect(refused.body.error).toMatchObject({ code: 'message_too_large', details: { channel: 'webpush', limit: 3993, unit: 'bytes' } });
 });
 
 test('a webhook has no limit of its own: the same text is accepted and delivered whole', async () => {

@@ -11,6 +11,7 @@ import { client } from '../setup/scenario';
 import { startTestStack, type TestStack } from '../setup/stack';
 import { botApiError, startTelegramServer, type FakeTelegram } from '../setup/telegram-server';
 import { startWebhookReceiver, type WebhookReceiver } from '../setup/webhook-receiver';
+import { startFakeSolapi, type FakeSolapi } from '../setup/fake-solapi';
 
 /*
  * Secrets never reach the logs: a run over every channel at debug level — deliveries, retries,
@@ -21,6 +22,7 @@ const API_KEY = `secret-api-key-${randomBytes(12).toString('hex')}`;
 const WRONG_KEY = `wrong-api-key-${randomBytes(12).toString('hex')}`;
 const BOT_TOKEN = `987654:${randomBytes(16).toString('hex')}`;
 const VAPID = generateVAPIDKeys();
+const SOLAPI_ACCOUNT = { apiKey: 'NCSSECRETSTEST01', apiSecret: `solapi-secret-${randomBytes(12).toString('hex')}`, sender: '0212345678', pfId: 'KA01PF-secrets', templates: {} };
 const fcmToken = () => `d${randomBytes(6).toString('hex')}:APA91b${randomBytes(60).toString('base64url')}`;
 
 const logged: string[] = [];
@@ -37,11 +39,18 @@ let telegram: FakeTelegram;
 let fcm: FakeFcm;
 let fcmApp: App;
 let receiver: WebhookReceiver;
+let solapi: FakeSolapi;
 /** Every secret the run handed Herald: none may appear in any log line. */
-const secrets: Record<string, string> = { 'API key': API_KEY, 'refused API key': WRONG_KEY, 'bot token': BOT_TOKEN, 'VAPID private key': VAPID.privateKey };
+const secrets: Record<string, string> = { 'API key': API_KEY, 'refused API key': WRONG_KEY, 'bot token': BOT_TOKEN, 'VAPID private key': VAPID.privateKey, 'SOLAPI API secret': SOLAPI_ACCOUNT.apiSecret };
 
 beforeAll(async () => {
-  [push, telegram, fcm, receiver] = await Promise.all([startPushService(), startTelegramServer({ botToken: BOT_TOKEN }), startFakeFcm(), startWebhookReceiver()]);
+  [push, telegram, fcm, receiver, solapi] = await Promise.all([
+    startPushService(),
+    startTelegramServer({ botToken: BOT_TOKEN }),
+    startFakeFcm(),
+    startWebhookReceiver(),
+    startFakeSolapi(SOLAPI_ACCOUNT),
+  ]);
   const { app, messaging } = messagingVia(fcm.port, `herald-secrets-${randomBytes(4).toString('hex')}`);
   fcmApp = app;
   stack = await startTestStack({
@@ -53,15 +62,19 @@ beforeAll(async () => {
       WEB_PUSH_ALLOWED_HOSTS: new URL(push.url).host,
       TELEGRAM_BOT_TOKEN: BOT_TOKEN,
       TELEGRAM_API_BASE_URL: telegram.apiBaseUrl,
+      SOLAPI_API_KEY: SOLAPI_ACCOUNT.apiKey,
+      SOLAPI_API_SECRET: SOLAPI_ACCOUNT.apiSecret,
+      SOLAPI_BASE_URL: solapi.url,
+      SMS_SENDER: SOLAPI_ACCOUNT.sender,
       THROTTLE_BURST: '0',
-      ...Object.fromEntries(['WEBHOOK', 'WEBPUSH', 'FCM', 'TELEGRAM'].flatMap((c) => [[`RETRY_${c}_INITIAL_INTERVAL`, '100ms'], [`RETRY_${c}_MAX_ATTEMPTS`, '2'], [`RETRY_${c}_CONFIGURATION_DELAY`, '200ms']])),
+      ...Object.fromEntries(['WEBHOOK', 'WEBPUSH', 'FCM', 'TELEGRAM', 'SMS'].flatMap((c) => [[`RETRY_${c}_INITIAL_INTERVAL`, '100ms'], [`RETRY_${c}_MAX_ATTEMPTS`, '2'], [`RETRY_${c}_CONFIGURATION_DELAY`, '200ms']])),
     },
     adapters: { fcm: createFcmAdapter(messaging, { rateLimitDelayMs: 200 }) },
   });
 }, 120_000);
 afterAll(async () => {
   await stack?.stop();
-  await Promise.all([push?.close(), telegram?.close(), fcm?.close(), receiver?.close()]);
+  await Promise.all([push?.close(), telegram?.close(), fcm?.close(), receiver?.close(), solapi?.close()]);
   if (fcmApp) await deleteApp(fcmApp);
 });
 
@@ -115,6 +128,13 @@ test('no token, key, endpoint or secret of a run over every channel, failures in
     await send(userId, 'telegram');
     await Promise.all(finished);
   }
+  // SMS: one delivered, one to a number the carrier says does not exist (3010).
+  for (const [userId, number, answer] of [['sec-sms-ok', '010-7777-0001', undefined], ['sec-sms-gone', '010-7777-0002', '3010']] as const) {
+    expect((await api.post(`/v1/users/${userId}/sms-numbers`, { number })).status).toBe(201);
+    if (answer) solapi.answerFor(number.replace(/-/g, ''), answer);
+    await send(userId, 'sms');
+    await Promise.all(finished);
+  }
   // A caller with a wrong key.
   expect((await call(stack.url, 'GET', '/v1/users/sec-hook-retry/targets', { headers: { 'x-api-key': WRONG_KEY } })).status).toBe(401);
 
@@ -130,11 +150,13 @@ test('no token, key, endpoint or secret of a run over every channel, failures in
     'sec-fcm-config': 'FAILED',
     'sec-tg-ok': 'DELIVERED',
     'sec-tg-blocked': 'FAILED',
+    'sec-sms-ok': 'DELIVERED',
+    'sec-sms-gone': 'FAILED',
   });
 
   // The logs said something about each of those sends: the search below is not over an empty page.
   const text = logged.join('');
-  for (const code of ['webhook_server_error', 'webhook_gone', 'webpush_subscription_gone', 'webpush_vapid_rejected', 'fcm_token_unregistered', 'fcm_mismatched_credential']) {
+  for (const code of ['webhook_server_error', 'webhook_gone', 'webpush_subscription_gone', 'webpush_vapid_rejected', 'fcm_token_unregistered', 'fcm_mismatched_credential', 'sms_status_3010']) {
     expect(text).toContain(code);
   }
   const leaked = Object.entries(secrets).filter(([, value]) => text.includes(value));

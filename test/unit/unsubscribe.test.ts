@@ -9,7 +9,7 @@ describe('unsubscribe links', () => {
   const link = links.linkFor({ userId: 'u-1', category: 'digest' }, now);
 
   test('point at the public URL and verify to who and what, until they expire', () => {
-    expect(link.startsWith('https://herald.example/v1/unsubscribe?token=')).toBe(true);
+    expect(link.startsWith('https://herald.example/unsubscribe?token=')).toBe(true);
     expect(links.verify(tokenOf(link), new Date(now.getTime() + 59_000))).toEqual({ userId: 'u-1', category: 'digest' });
     expect(links.verify(tokenOf(link), new Date(now.getTime() + 61_000))).toBe('expired');
   });

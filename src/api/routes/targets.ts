@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
+import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
 import type { Channel } from '../../../workflows/definitions';
 import { generateWebhookSecret, isWebhookSecret, WEBHOOK_SECRET_PATTERN } from '../../channels/signature';
 import { targetHint } from '../../channels/types';
@@ -14,6 +15,8 @@ import { identifier, parse } from '../validation';
 
 export interface TargetRouteDeps {
   db: Database;
+  /** Region for phone numbers registered without a country code (PHONE_DEFAULT_COUNTRY). */
+  phoneDefaultCountry: string;
   webPushAllowedHosts: string[];
   outbound: OutboundPolicy;
   resolve?: Resolve;
@@ -39,6 +42,27 @@ const base64url = (what: string) => z.string().regex(/^[A-Za-z0-9_-]+=*$/, `${wh
 function normalisedEmail(address: string): string {
   const at = address.lastIndexOf('@');
   return `${address.slice(0, at)}@${address.slice(at + 1).toLowerCase()}`;
+}
+
+const phoneSchema = z
+  .object({
+    number: z
+      .string()
+      .min(3)
+      .max(32)
+      .meta({ description: 'E.164 (`+821012345678`), or national (`010-1234-5678`) in PHONE_DEFAULT_COUNTRY; stored as E.164.' }),
+    label,
+  })
+  .strict();
+
+/** E.164, or a 400 naming the rule: SMS and KakaoTalk providers take only numbers that can exist. */
+function e164(number: string, defaultCountry: string): string {
+  const parsed = parsePhoneNumberFromString(number, defaultCountry as CountryCode);
+  if (!parsed?.isValid()) {
+    const message = `must be a valid phone number (E.164, or national in ${defaultCountry})`;
+    throw apiError(400, 'validation_failed', `invalid body: number: ${message}`, [{ field: 'number', message }]);
+  }
+  return parsed.number;
 }
 
 /** The kinds of recipient target, each registered with its own natural payload. */
@@ -129,6 +153,20 @@ const KINDS = [
       })
       .strict(),
     registration: (b) => ({ address: normalisedEmail(b.address), verified: b.verified, label: b.label }),
+  }),
+  kind({
+    channel: 'sms',
+    path: 'sms-numbers',
+    exclusive: false,
+    schema: phoneSchema,
+    registration: (b, deps) => ({ address: e164(b.number, deps.phoneDefaultCountry), label: b.label }),
+  }),
+  kind({
+    channel: 'kakao',
+    path: 'kakao-numbers',
+    exclusive: false,
+    schema: phoneSchema,
+    registration: (b, deps) => ({ address: e164(b.number, deps.phoneDefaultCountry), label: b.label }),
   }),
 ];
 

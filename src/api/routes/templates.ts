@@ -27,6 +27,12 @@ const templateSchema = z
       .nullable()
       .default(null)
       .meta({ description: 'Email only: the HTML part (values are HTML-escaped here, unlike in title and body). Other channels ignore it.' }),
+    providerTemplateId: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,100}$/, 'providerTemplateId may contain letters, digits, _ and - (at most 100)')
+      .nullable()
+      .default(null)
+      .meta({ description: "KakaoTalk only, and required there: the id of the Alimtalk template the provider approved, whose text `body` must render to." }),
   })
   .strict();
 

@@ -42,7 +42,7 @@ const CONTRACTS = {
   },
 } satisfies Record<string, Contract>;
 
-/** `/v1/unsubscribe?token=…` — public, outside API keys: the link in the email is its own authority. */
+/** `/unsubscribe?token=…` — public, outside API keys: the link in the email is its own authority. */
 export function unsubscribeRoutes(deps: UnsubscribeRouteDeps): Router {
   const router = Router();
   const claimOf = (query: unknown): UnsubscribeClaim => {
