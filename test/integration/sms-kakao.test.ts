@@ -1,5 +1,5 @@
 import { createSolapiAdapters } from '../../src/channels/solapi';
-import { targetHint } from '../../src/channels/types';
+import { targetHint, type ChannelAdapter, type SendRequest } from '../../src/channels/types';
 import { failureOf, sendRequest } from '../setup/channel-request';
 import { startFakeSolapi, type FakeSolapi } from '../setup/fake-solapi';
 import { webhookWorld } from '../setup/scenario';
@@ -15,7 +15,11 @@ beforeAll(async () => {
 });
 afterAll(() => solapi?.close());
 
+const pushed: SendRequest[] = [];
+const recordingFcm: ChannelAdapter = { channel: 'fcm', send: async (request) => (pushed.push(request), { providerMessageId: `fcm-${pushed.length}` }) };
+
 const w = webhookWorld('phone', () => ({
+  adapters: { fcm: recordingFcm },
   env: {
     SOLAPI_API_KEY: account.apiKey,
     SOLAPI_API_SECRET: account.apiSecret,
@@ -43,6 +47,7 @@ const callsTo = (to: string) => solapi.calls.filter((c) => c.body?.message?.to =
 beforeAll(async () => {
   await w.api.put('/v1/templates/otp/ko/kakao', { body: '인증번호 {{code}}', providerTemplateId: 'TPL_OTP' });
   await w.api.put('/v1/templates/otp/ko/sms', { body: '[Herald] 인증번호 {{code}}' });
+  await w.api.put('/v1/templates/otp/ko/fcm', { title: '인증', body: '인증번호 {{code}}' });
   await w.api.put('/v1/templates/plain/ko/default', { body: '안내 {{code}}' });
 });
 
@@ -106,6 +111,19 @@ test('Kakao → SMS fallback: a recipient who is not a KakaoTalk user gets the S
   ]);
   expect(callsTo(to).map((c) => c.body.message.type)).toEqual(['ATA', 'SMS']);
   expect((await w.api.targets(userId)).body.items.find((t: { channel: string }) => t.channel === 'kakao')).toMatchObject({ disabledReason: 'kakao_status_3104' });
+});
+
+test('preferred channels [kakao, fcm] without a KakaoTalk number: the push goes out on FCM, and no Kakao request is made', async () => {
+  const userId = `phone-${++users}`;
+  await w.api.put(`/v1/users/${userId}/preferences`, { locale: 'ko', preferredChannels: ['kakao', 'fcm'] });
+  expect((await w.api.post(`/v1/users/${userId}/devices`, { token: `fcm-token-${'x'.repeat(30)}` })).status).toBe(201);
+  const before = solapi.calls.length;
+  const created = await w.api.create({ userId, template: { key: 'otp', data: { code: '990011' } } });
+  expect(created.body).toMatchObject({ channels: ['kakao', 'fcm'], routing: 'fallback' });
+  const done = await w.api.waitFor(created.body.id, 'DELIVERED', 'FAILED');
+  expect(done.attempts.map((a: { channel: string; outcome: string }) => `${a.channel}:${a.outcome}`)).toEqual(['fcm:delivered']);
+  expect(pushed.filter((p) => p.notificationId === created.body.id).map((p) => p.message.body)).toEqual(['인증번호 990011']);
+  expect(solapi.calls.length).toBe(before);
 });
 
 test('phone numbers are validated and stored as E.164', async () => {
