@@ -2,6 +2,8 @@ import { freePort } from '../setup/net';
 import { startMailpit, type Mailpit } from '../setup/mailpit';
 import { statusesOf, webhookWorld } from '../setup/scenario';
 import { call } from '../setup/http';
+import { Writable } from 'node:stream';
+import { createLogger } from '../../src/logger';
 
 /*
  * Email end to end through a real SMTP server (mailpit on loopback): what arrives, the one-click
@@ -9,6 +11,9 @@ import { call } from '../setup/http';
  * mail for @herald.test only and answers 550 at RCPT TO for anything else.
  */
 const SMTP_PASSWORD = 'smtp-password-never-logged';
+/** Everything the stack logs, at debug level: the SMTP password must never be in it. */
+const logged: string[] = [];
+const sink = new Writable({ write: (chunk: Buffer, _encoding, done) => (logged.push(chunk.toString('utf8')), done()) });
 let mailpit: Mailpit;
 let apiPort: number;
 beforeAll(async () => {
@@ -18,6 +23,7 @@ beforeAll(async () => {
 afterAll(() => mailpit?.close());
 
 const w = webhookWorld('mail', () => ({
+  log: createLogger('debug', 'test', 'json', sink),
   env: {
     SMTP_URL: mailpit.smtpUrl.replace('//', `//herald:${SMTP_PASSWORD}@`),
     EMAIL_FROM: 'Herald <no-reply@herald.test>',
@@ -54,6 +60,9 @@ test('refused SMTP credentials are a configuration error: the address stays enab
     const first = await w.api.waitUntil(created.body.id, (d) => d.attempts.length >= 1, 'a first attempt');
     expect(first.attempts[0]).toMatchObject({ outcome: 'configuration_error', errorCode: 'email_auth_failed' });
     expect(JSON.stringify(first)).not.toContain(SMTP_PASSWORD);
+    // The configuration error was logged, and without the password of the SMTP_URL it came from.
+    expect(logged.join('')).toContain('email_auth_failed');
+    expect(logged.join('')).not.toContain(SMTP_PASSWORD);
     expect((await w.api.targets(userId)).body.items[0].disabledReason).toBeNull();
     await mailpit.failEvery('Authentication', null);
     await w.api.waitFor(created.body.id, 'DELIVERED');
