@@ -18,6 +18,8 @@ export interface LimitOptions {
 
 /** Korean carriers count SMS in EUC-KR bytes: 1 per ASCII character, 2 per Hangul syllable. */
 export const smsBytes = (text: string) => iconv.encode(text, 'euc-kr').length;
+/** Carriers carry EUC-KR only: anything else (an emoji) would arrive as "?". */
+export const smsCanCarry = (text: string) => iconv.decode(iconv.encode(text, 'euc-kr'), 'euc-kr') === text;
 export const SMS_LIMIT = 90;
 export const LMS_LIMIT = 2000;
 /** KakaoTalk Alimtalk's limit on a message's text. */

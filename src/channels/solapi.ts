@@ -1,8 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
-import iconv from 'iconv-lite';
 import type { Channel } from '../../workflows/definitions';
-import { SMS_LIMIT, smsBytes } from './limits';
+import { SMS_LIMIT, smsBytes, smsCanCarry } from './limits';
 import { ChannelError, parseRetryAfter, targetHint, type ChannelAdapter, type RenderedMessage, type SendRequest } from './types';
 
 /**
@@ -58,8 +57,7 @@ interface SolapiMessage {
 
 function smsMessage(message: RenderedMessage, longMessages: SolapiOptions['longMessages']): SolapiMessage {
   const bytes = smsBytes(message.body);
-  if (iconv.decode(iconv.encode(message.body, 'euc-kr'), 'euc-kr') !== message.body) {
-    // Carriers carry EUC-KR only: an emoji would arrive as "?".
+  if (!smsCanCarry(message.body)) {
     throw new ChannelError('permanent', 'sms_unsupported_characters', 'the text has characters SMS cannot carry (outside EUC-KR)');
   }
   if (bytes <= SMS_LIMIT) return { type: 'SMS', text: message.body };

@@ -12,7 +12,7 @@ import { notificationIdFor } from '../ids';
 import type { TemporalGateway } from '../temporal/gateway';
 import { PREFERRED, requestFingerprint, type CreateNotificationRequest } from './request';
 import { TemplateNotFoundError, type Renderer } from './templates';
-import { oversize } from '../channels/limits';
+import { oversize, smsCanCarry } from '../channels/limits';
 import type { RenderedMessage } from '../channels/types';
 import { detailOf, type NotificationDetail } from './view';
 
@@ -92,6 +92,9 @@ async function checkSendable({ channels, renderer, smsLongMessages = 'lms' }: Cr
         `the message is ${tooLarge.size} ${tooLarge.unit} on ${channel}, which carries at most ${tooLarge.limit}; shorten the title, body or data`,
         { ...tooLarge },
       );
+    }
+    if (channel === 'sms' && !smsCanCarry(message.body)) {
+      throw apiError(422, 'sms_unsupported_characters', 'SMS carries only characters of EUC-KR (Korean, Latin, common symbols): remove emoji and the like', { channel });
     }
     // Alimtalk sends only texts the provider approved, each under its own template id.
     if (channel === 'kakao' && !message.providerTemplateId) {

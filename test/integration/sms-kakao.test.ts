@@ -71,6 +71,8 @@ test('over 90 EUC-KR bytes it goes as LMS with the title as subject; over 2,000 
   const refused = await w.api.create({ userId, channels: ['sms'], content: { body: '가'.repeat(1001) } });
   expect(refused.status).toBe(422);
   expect(refused.body.error).toMatchObject({ code: 'message_too_large', details: { channel: 'sms', size: 2002, limit: 2000, unit: 'bytes' } });
+  const emoji = await w.api.create({ userId, channels: ['sms'], content: { body: 'see you 🙂' } });
+  expect([emoji.status, emoji.body.error.code]).toEqual([422, 'sms_unsupported_characters']);
 });
 
 test('Alimtalk sends the approved template by its id, with the Kakao profile, and without the provider\'s own SMS substitute', async () => {

@@ -94,7 +94,7 @@ const CONTRACTS = {
     },
     errors: {
       409: 'The Idempotency-Key was used with a different body.',
-      422: '`channel_not_configured`; `template_not_found`; `no_preferred_channel` (none of the recipient\'s preferred channels can carry the category); or `message_too_large`: the rendered message is over a channel\'s size limit (FCM 4,096 bytes of notification and data, Web Push 3,993 bytes of payload before encryption, SMS 90 or 2,000 EUC-KR bytes, KakaoTalk 1,000 characters), with `details.channel`, `size`, `limit` and `unit`; or `kakao_template_required`: KakaoTalk sends only templates with a `providerTemplateId`.',
+      422: '`channel_not_configured`; `template_not_found`; `no_preferred_channel` (none of the recipient\'s preferred channels can carry the category); or `message_too_large`: the rendered message is over a channel\'s size limit (FCM 4,096 bytes of notification and data, Web Push 3,993 bytes of payload before encryption, SMS 90 or 2,000 EUC-KR bytes, KakaoTalk 1,000 characters), with `details.channel`, `size`, `limit` and `unit`; `kakao_template_required`: KakaoTalk sends only templates with a `providerTemplateId`; or `sms_unsupported_characters`: SMS carries EUC-KR only.',
       429: '`recipient_over_limit`: the recipient is over the delivery limit and its type refuses rather than defers (`overLimit: refuse`); or `rate_limited`: the API key made too many requests. `Retry-After` says when to try again.',
     },
   },
