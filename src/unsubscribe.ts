@@ -18,7 +18,7 @@ export interface UnsubscribeLinks {
 export const UNSUBSCRIBE_PATH = '/unsubscribe';
 
 /** The signing key: configured, or (outside production) generated once under DATA_DIR for API and worker alike. */
-export function unsubscribeSigningKey(config: Config): string {
+function unsubscribeSigningKey(config: Config): string {
   if (config.unsubscribe.signingKey) return config.unsubscribe.signingKey;
   const generate = () => ({ signingKey: randomBytes(32).toString('base64url') });
   return loadOrCreateSecret(config.dataDir, 'unsubscribe-key.json', generate, ['signingKey'], 'an unsubscribe signing key').signingKey;

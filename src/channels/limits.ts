@@ -12,7 +12,7 @@ export interface Oversize {
 }
 
 /** What the deployment decided about long texts (SMS_LONG_MESSAGES). */
-export interface LimitOptions {
+interface LimitOptions {
   smsLongMessages: 'lms' | 'refuse';
 }
 
@@ -21,9 +21,9 @@ export const smsBytes = (text: string) => iconv.encode(text, 'euc-kr').length;
 /** Carriers carry EUC-KR only: anything else (an emoji) would arrive as "?". */
 export const smsCanCarry = (text: string) => iconv.decode(iconv.encode(text, 'euc-kr'), 'euc-kr') === text;
 export const SMS_LIMIT = 90;
-export const LMS_LIMIT = 2000;
+const LMS_LIMIT = 2000;
 /** KakaoTalk Alimtalk's limit on a message's text. */
-export const KAKAO_TEXT_LIMIT = 1000;
+const KAKAO_TEXT_LIMIT = 1000;
 
 interface Measure {
   unit: Oversize['unit'];

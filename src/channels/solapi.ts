@@ -24,7 +24,7 @@ export interface SolapiOptions {
 }
 
 /** `Authorization: HMAC-SHA256 apiKey=…, date=…, salt=…, signature=…`, the signature over date + salt. */
-export function solapiAuthorization(apiKey: string, apiSecret: string, date = new Date().toISOString(), salt = randomBytes(16).toString('hex')): string {
+function solapiAuthorization(apiKey: string, apiSecret: string, date = new Date().toISOString(), salt = randomBytes(16).toString('hex')): string {
   const signature = createHmac('sha256', apiSecret).update(date + salt).digest('hex');
   return `HMAC-SHA256 apiKey=${apiKey}, date=${date}, salt=${salt}, signature=${signature}`;
 }
