@@ -10,7 +10,7 @@ import type { DeliveryReporter } from '../src/reports';
 import { createDueChecks, type CheckDeps, type DueCheckInput } from './checks';
 import { whileHeartbeating } from './heartbeat';
 import { configuredChannels, createSender, planFromRows, type DeliveryDeps, type DeliveryPlan, type SendFailureDetails } from './delivery';
-import type { UnrecordedAttempt } from '../src/db/attempts';
+import { recordLateAttempts, skippedChannelRows, type UnrecordedAttempt } from '../src/db/attempts';
 
 export interface DueTimeInput extends DueCheckInput {
   /** The sequence number this decision is recorded under (the workflow's last recorded one + 1). */
@@ -91,6 +91,11 @@ export function createDueTimeActivities(deps: CheckDeps & DeliveryDeps & { repor
     });
     // Reported once committed: a transaction rolled back never reaches the platform.
     if (recordedNow) deps.reporter.transitionRecorded(recordedNow);
+    // A channel passed over gets its line in the attempt log, so an operator sees why it stayed silent.
+    if (decision.action === 'send' && plan.unavailable.length > 0) {
+      await recordLateAttempts(db, skippedChannelRows(input.notificationId, plan.unavailable, decision.at));
+      if (recordedNow) for (const skipped of plan.unavailable) deps.metrics.attemptMade(skipped.channel, 'skipped', skipped.errorType);
+    }
     // Lateness against the due time the notification was accepted or rescheduled for; a deferred one waited on purpose.
     if (recordedNow?.to === 'SENDING' && input.status === 'SCHEDULED') {
       deps.metrics.sendingBegan([...new Set(plan.targets.map((t) => t.channel))], at.getTime() - context.scheduledAt.getTime());

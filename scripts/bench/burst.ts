@@ -50,6 +50,8 @@ export interface BurstRun {
   finishedMs?: number;
   /** CPU ms per delivered item, by process, from the due instant until the system finished (or the wait ended). */
   cpuMsPerItem?: Record<string, number>;
+  /** CPU ms per created item, by process, while the creates ran: where a create's time goes. */
+  createCpuMsPerItem?: Record<string, number>;
 }
 
 export interface BurstOptions {
@@ -117,6 +119,7 @@ export class BurstRunner {
     let createFailures = 0;
     let createError: string | undefined;
 
+    const cpuAtStart = options.cpuSeconds?.();
     const started = Date.now();
     const created = await mapLimit(Array.from({ length: n }, (_, i) => i), CREATE_CONCURRENCY, async (slot) => {
       for (let attempt = 1; ; attempt++) {
@@ -135,6 +138,7 @@ export class BurstRunner {
       }
     });
     const ended = Date.now();
+    const cpuAtCreated = options.cpuSeconds?.();
     const ids = created.filter((id): id is string => id !== undefined);
     const createSeconds = (ended - started) / 1000;
     this.createRate.set(system.name, n / createSeconds);
@@ -172,6 +176,7 @@ export class BurstRunner {
       timedOut,
       finishedMs: finishedAt === undefined ? undefined : Math.max(finishedAt, lastAt) - dueAt,
       cpuMsPerItem: cpuAtDue && cpuAtEnd && arrivals.length ? perItemMs(cpuAtDue, cpuAtEnd, arrivals.length) : undefined,
+      createCpuMsPerItem: cpuAtStart && cpuAtCreated && ids.length ? perItemMs(cpuAtStart, cpuAtCreated, ids.length) : undefined,
     };
   }
 

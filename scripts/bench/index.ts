@@ -51,8 +51,10 @@ function describeRun(r: BurstRun): string {
   const arrived = `${r.received}/${r.n} arrived${r.timedOut ? ' (gave up waiting)' : ''}`;
   const late = `lateness p50 ${r.lateness.p50} / p99 ${r.lateness.p99} / max ${r.lateness.max} ms`;
   const finished = `; ${r.finishedMs === undefined ? 'runs still open when the wait ended' : `finished ${(r.finishedMs / 1000).toFixed(1)} s after due`}`;
-  const cpu = r.cpuMsPerItem ? `; CPU ms per item: ${Object.entries(r.cpuMsPerItem).map(([role, ms]) => `${role} ${ms}`).join(', ')}` : '';
-  return `${created}; ${arrived}, ${r.deliveredPerSecond.toFixed(0)}/s, ${late}${finished}${cpu}`;
+  const perItem = (figures: Record<string, number>) => Object.entries(figures).map(([role, ms]) => `${role} ${ms}`).join(', ');
+  const createCpu = r.createCpuMsPerItem ? `; CPU ms per create: ${perItem(r.createCpuMsPerItem)}` : '';
+  const cpu = r.cpuMsPerItem ? `; CPU ms per item: ${perItem(r.cpuMsPerItem)}` : '';
+  return `${created}; ${arrived}, ${r.deliveredPerSecond.toFixed(0)}/s, ${late}${finished}${cpu}${createCpu}`;
 }
 
 async function runSection(db: HeraldDb, ctx: Context, section: SectionResult): Promise<void> {
@@ -94,8 +96,10 @@ async function runSection(db: HeraldDb, ctx: Context, section: SectionResult): P
     if (!(await waitForQuiet(pids, { timeoutMs, busyShare: 0.1 }))) note(`processes were still busy after ${timeoutMs / 1000} s; going on`);
   };
 
-  // Where a burst's CPU goes: the system's own processes, the Temporal server, and PostgreSQL's backends.
+  // Where a burst's CPU goes: the system's own processes, the Temporal server, PostgreSQL's backends,
+  // and this driver (it makes T1's Temporal calls itself, and sends Herald's HTTP requests).
   const cpuOf = (system: BenchSystem) => () => ({
+    driver: cpuSeconds(process.pid),
     ...Object.fromEntries(system.processes().map((p) => [p.role, cpuSeconds(p.pid)])),
     ...(server.pid ? { temporal: cpuSeconds(server.pid) } : {}),
     ...(db === 'postgres' && system.name === 'Herald' ? { postgres: cpuSecondsOfCommand('postgres') } : {}),

@@ -1,4 +1,5 @@
 import type { deliveryAttempts } from '../../drizzle/schema';
+import type { Channel } from '../../workflows/definitions';
 import { sql, type SQL } from 'drizzle-orm';
 import type { Executor } from './index';
 import { json } from './raw';
@@ -29,8 +30,9 @@ export type UnrecordedAttempt = Omit<NewAttempt, 'startedAt'> & { startedAt: str
 export const unrecorded = (a: NewAttempt): UnrecordedAttempt => ({ ...a, startedAt: a.startedAt.toISOString(), finishedAt: new Date().toISOString() });
 
 /**
- * Writes rows that were handed back unwritten. Idempotent: a row already there (same notification,
- * target, attempt number and start instant) is not written twice when the write itself is retried.
+ * Writes rows that were handed back unwritten, or rows for channels passed over. Idempotent: a row
+ * already there (same notification, channel, target, attempt number and start instant) is not
+ * written twice when the write itself is retried.
  */
 export async function recordLateAttempts(db: Executor, attempts: UnrecordedAttempt[]): Promise<void> {
   if (attempts.length === 0) return;
@@ -53,6 +55,27 @@ export async function recordLateAttempts(db: Executor, attempts: UnrecordedAttem
     select r.* from jsonb_to_recordset(${json(rows)}::jsonb) as r(notification_id text, target_id text, channel text, target_hint text, attempt integer, outcome text, provider_message_id text, http_status integer, error_code text, error_message text, rendered jsonb, started_at timestamptz, finished_at timestamptz)
     where not exists (
       select 1 from delivery_attempts d
-      where d.notification_id = r.notification_id and d.target_id = r.target_id and d.attempt = r.attempt and d.started_at = r.started_at
+      where d.notification_id = r.notification_id and d.channel = r.channel and d.target_id = r.target_id and d.attempt = r.attempt and d.started_at = r.started_at
     )`);
+}
+
+/**
+ * The attempt-log rows of channels the due time passed over (the recipient has no active target on
+ * them, or the deployment no longer sends on them): nothing was sent, so no attempt was made
+ * (`attempt` 0), but the log says why the channel stayed silent. They carry the instant SENDING was
+ * recorded, so a retried due-time activity writes the same rows and `recordLateAttempts` keeps one.
+ */
+export function skippedChannelRows(notificationId: string, skipped: { channel: Channel; errorType?: string }[], at: string): UnrecordedAttempt[] {
+  return skipped.map(({ channel, errorType }) => ({
+    notificationId,
+    targetId: '',
+    channel,
+    targetHint: '',
+    attempt: 0,
+    outcome: 'skipped',
+    errorCode: errorType ?? 'no_active_target',
+    errorMessage: errorType === 'channel_not_configured' ? 'this deployment does not send on this channel' : 'the recipient has no active target on this channel',
+    startedAt: at,
+    finishedAt: at,
+  }));
 }

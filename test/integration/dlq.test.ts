@@ -85,12 +85,15 @@ describe.each(DATABASES)('dead letters on %s: FAILED notifications listed, count
     expect((await w.api.post(`/v1/notifications/${created.body.id}/redrive`, { reason: 'too early' })).status).toBe(202);
     const stillFailed = await w.api.waitUntil(created.body.id, (d) => d.status === 'FAILED' && d.transitions.length === 6, 'to fail again');
     expect(statusesOf(stillFailed).slice(3)).toEqual(['SCHEDULED(redriven)', 'SENDING', 'FAILED(no_deliverable_target)']);
+    // The attempt log says why the redriven run sent nothing.
+    expect(stillFailed.attempts.at(-1)).toMatchObject({ channel: 'webhook', attempt: 0, outcome: 'skipped', errorCode: 'no_active_target' });
 
     expect((await w.api.registerWebhook(userId, url)).status).toBeLessThan(300);
     expect((await w.api.post(`/v1/notifications/${created.body.id}/redrive`, { reason: 'endpoint is back' })).status).toBe(202);
     const done = await w.api.waitFor(created.body.id, 'DELIVERED');
     expect(done.attempts.map((a: any) => [a.attempt, a.outcome, a.targetId])).toEqual([
       [1, 'permanent_error', target.id],
+      [0, 'skipped', ''],
       [2, 'delivered', target.id],
     ]);
   });

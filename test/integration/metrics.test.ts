@@ -68,13 +68,14 @@ describe('/metrics', () => {
     const attempts = await rows<{ channel: string; outcome: string; errorType: string; n: number }>(
       sql`select channel, outcome, coalesce(error_code, 'none') as "errorType", count(*)::int as n from delivery_attempts group by 1, 2, 3`,
     );
-    // 204 ×3, 500 then 204, 500 ×2, 410: eight calls.
-    expect(attempts.reduce((sum, a) => sum + a.n, 0)).toBe(8);
+    // 204 ×3, 500 then 204, 500 ×2, 410: eight calls; and the line that says why the notification to nobody sent nothing.
+    expect(attempts.reduce((sum, a) => sum + a.n, 0)).toBe(9);
+    expect(attempts).toContainEqual({ channel: 'webhook', outcome: 'skipped', errorType: 'no_active_target', n: 1 });
     for (const a of attempts) {
       const counted = total(samples, 'herald_send_attempts_total', { channel: a.channel, outcome: a.outcome, error_type: a.errorType });
       expect([a.outcome, a.errorType, counted]).toEqual([a.outcome, a.errorType, a.n]);
     }
-    expect(total(samples, 'herald_send_attempts_total')).toBe(8);
+    expect(total(samples, 'herald_send_attempts_total')).toBe(9);
 
     // Sending began once for each notification that reached a target.
     expect(total(samples, 'herald_send_lateness_seconds_count', { channel: 'webhook' })).toBe(answers.length);

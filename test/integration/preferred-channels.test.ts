@@ -20,7 +20,11 @@ test('a recipient who prefers Telegram but has no chat registered gets it by web
   expect(created.body).toMatchObject({ channels: ['telegram', 'webhook'], routing: 'fallback' });
   const detail = await w.api.waitFor(created.body.id, 'DELIVERED', 'FAILED');
   expect(statusesOf(detail)).toEqual(['SCHEDULED(accepted)', 'SENDING', 'DELIVERED']);
-  expect(detail.attempts.map((a: { channel: string; outcome: string }) => `${a.channel}:${a.outcome}`)).toEqual(['webhook:delivered']);
+  // Telegram's line says why it was passed over; nothing was sent on it.
+  expect(detail.attempts.map((a: { channel: string; outcome: string; errorCode: string | null }) => `${a.channel}:${a.outcome}:${a.errorCode}`)).toEqual([
+    'telegram:skipped:no_active_target',
+    'webhook:delivered:null',
+  ]);
   expect(received(userId)).toHaveLength(1);
 });
 

@@ -12,6 +12,7 @@ import { startTestStack, type TestStack } from '../setup/stack';
 import { botApiError, startTelegramServer, type FakeTelegram } from '../setup/telegram-server';
 import { startWebhookReceiver, type WebhookReceiver } from '../setup/webhook-receiver';
 import { startFakeSolapi, type FakeSolapi } from '../setup/fake-solapi';
+import { startMailpit, type Mailpit } from '../setup/mailpit';
 
 /*
  * Secrets never reach the logs: a run over every channel at debug level — deliveries, retries,
@@ -22,7 +23,9 @@ const API_KEY = `secret-api-key-${randomBytes(12).toString('hex')}`;
 const WRONG_KEY = `wrong-api-key-${randomBytes(12).toString('hex')}`;
 const BOT_TOKEN = `987654:${randomBytes(16).toString('hex')}`;
 const VAPID = generateVAPIDKeys();
-const SOLAPI_ACCOUNT = { apiKey: 'NCSSECRETSTEST01', apiSecret: `solapi-secret-${randomBytes(12).toString('hex')}`, sender: '0212345678', pfId: 'KA01PF-secrets', templates: {} };
+const SOLAPI_ACCOUNT = { apiKey: 'NCSSECRETSTEST01', apiSecret: `solapi-secret-${randomBytes(12).toString('hex')}`, sender: '0212345678', pfId: 'KA01PF-secrets', templates: { TPL_SECRETS: '안내 #{code}' } };
+const SMTP_PASSWORD = `smtp-password-${randomBytes(12).toString('hex')}`;
+const UNSUBSCRIBE_KEY = randomBytes(32).toString('base64url');
 const fcmToken = () => `d${randomBytes(6).toString('hex')}:APA91b${randomBytes(60).toString('base64url')}`;
 
 const logged: string[] = [];
@@ -40,16 +43,19 @@ let fcm: FakeFcm;
 let fcmApp: App;
 let receiver: WebhookReceiver;
 let solapi: FakeSolapi;
+let mailpit: Mailpit;
 /** Every secret the run handed Herald: none may appear in any log line. */
-const secrets: Record<string, string> = { 'API key': API_KEY, 'refused API key': WRONG_KEY, 'bot token': BOT_TOKEN, 'VAPID private key': VAPID.privateKey, 'SOLAPI API secret': SOLAPI_ACCOUNT.apiSecret };
+const secrets: Record<string, string> = { 'API key': API_KEY, 'refused API key': WRONG_KEY, 'bot token': BOT_TOKEN, 'VAPID private key': VAPID.privateKey, 'SOLAPI API secret': SOLAPI_ACCOUNT.apiSecret, 'SMTP password': SMTP_PASSWORD, 'unsubscribe signing key': UNSUBSCRIBE_KEY };
 
 beforeAll(async () => {
-  [push, telegram, fcm, receiver, solapi] = await Promise.all([
+  [push, telegram, fcm, receiver, solapi, mailpit] = await Promise.all([
     startPushService(),
     startTelegramServer({ botToken: BOT_TOKEN }),
     startFakeFcm(),
     startWebhookReceiver(),
     startFakeSolapi(SOLAPI_ACCOUNT),
+    // Mail for @herald.test only (550 for any other address); chaos mode puts AUTH on offer, so the password is used.
+    startMailpit({ allowedRecipients: '@herald\\.test$', chaos: true }),
   ]);
   const { app, messaging } = messagingVia(fcm.port, `herald-secrets-${randomBytes(4).toString('hex')}`);
   fcmApp = app;
@@ -66,15 +72,19 @@ beforeAll(async () => {
       SOLAPI_API_SECRET: SOLAPI_ACCOUNT.apiSecret,
       SOLAPI_BASE_URL: solapi.url,
       SMS_SENDER: SOLAPI_ACCOUNT.sender,
+      KAKAO_PF_ID: SOLAPI_ACCOUNT.pfId,
+      SMTP_URL: mailpit.smtpUrl.replace('//', `//herald:${SMTP_PASSWORD}@`),
+      EMAIL_FROM: 'Herald <no-reply@herald.test>',
+      UNSUBSCRIBE_SIGNING_KEY: UNSUBSCRIBE_KEY,
       THROTTLE_BURST: '0',
-      ...Object.fromEntries(['WEBHOOK', 'WEBPUSH', 'FCM', 'TELEGRAM', 'SMS'].flatMap((c) => [[`RETRY_${c}_INITIAL_INTERVAL`, '100ms'], [`RETRY_${c}_MAX_ATTEMPTS`, '2'], [`RETRY_${c}_CONFIGURATION_DELAY`, '200ms']])),
+      ...Object.fromEntries(['WEBHOOK', 'WEBPUSH', 'FCM', 'TELEGRAM', 'SMS', 'KAKAO', 'EMAIL'].flatMap((c) => [[`RETRY_${c}_INITIAL_INTERVAL`, '100ms'], [`RETRY_${c}_MAX_ATTEMPTS`, '2'], [`RETRY_${c}_CONFIGURATION_DELAY`, '200ms']])),
     },
     adapters: { fcm: createFcmAdapter(messaging, { rateLimitDelayMs: 200 }) },
   });
 }, 120_000);
 afterAll(async () => {
   await stack?.stop();
-  await Promise.all([push?.close(), telegram?.close(), fcm?.close(), receiver?.close(), solapi?.close()]);
+  await Promise.all([push?.close(), telegram?.close(), fcm?.close(), receiver?.close(), solapi?.close(), mailpit?.close()]);
   if (fcmApp) await deleteApp(fcmApp);
 });
 
@@ -82,7 +92,9 @@ test('no token, key, endpoint or secret of a run over every channel, failures in
   const api = client(stack, { apiKey: API_KEY });
   const finished: Promise<unknown>[] = [];
   const send = async (userId: string, channel: string) => {
-    const created = await api.create({ userId, channels: [channel], content: { title: 'Hi', body: 'secrets test' } });
+    // Alimtalk sends only approved templates.
+    const what = channel === 'kakao' ? { template: { key: 'secrets', locale: 'ko', data: { code: '7' } } } : { content: { title: 'Hi', body: 'secrets test' } };
+    const created = await api.create({ userId, channels: [channel], ...what });
     expect(created.status).toBe(202);
     finished.push(api.waitFor(created.body.id, 'DELIVERED', 'FAILED').then((d) => ({ userId, status: d.status })));
   };
@@ -135,6 +147,19 @@ test('no token, key, endpoint or secret of a run over every channel, failures in
     await send(userId, 'sms');
     await Promise.all(finished);
   }
+  // KakaoTalk: one delivered, one to a number that is not a KakaoTalk user (3104).
+  expect((await api.put('/v1/templates/secrets/ko/kakao', { body: '안내 {{code}}', providerTemplateId: 'TPL_SECRETS' })).status).toBe(201);
+  for (const [userId, number, answer] of [['sec-kakao-ok', '010-7777-0003', undefined], ['sec-kakao-gone', '010-7777-0004', '3104']] as const) {
+    expect((await api.post(`/v1/users/${userId}/kakao-numbers`, { number })).status).toBe(201);
+    if (answer) solapi.answerFor(number.replace(/-/g, ''), answer, 'ATA');
+    await send(userId, 'kakao');
+    await Promise.all(finished);
+  }
+  // Email: one delivered (its unsubscribe link is signed), one refused by the mail server (550).
+  for (const [userId, address] of [['sec-mail-ok', 'sec-mail-ok@herald.test'], ['sec-mail-gone', 'sec-mail-gone@elsewhere.test']] as const) {
+    expect((await api.post(`/v1/users/${userId}/email-addresses`, { address })).status).toBe(201);
+    await send(userId, 'email');
+  }
   // A caller with a wrong key.
   expect((await call(stack.url, 'GET', '/v1/users/sec-hook-retry/targets', { headers: { 'x-api-key': WRONG_KEY } })).status).toBe(401);
 
@@ -152,11 +177,16 @@ test('no token, key, endpoint or secret of a run over every channel, failures in
     'sec-tg-blocked': 'FAILED',
     'sec-sms-ok': 'DELIVERED',
     'sec-sms-gone': 'FAILED',
+    'sec-kakao-ok': 'DELIVERED',
+    'sec-kakao-gone': 'FAILED',
+    'sec-mail-ok': 'DELIVERED',
+    'sec-mail-gone': 'FAILED',
   });
+  expect(await mailpit.messagesTo('sec-mail-ok@herald.test')).toHaveLength(1);
 
   // The logs said something about each of those sends: the search below is not over an empty page.
   const text = logged.join('');
-  for (const code of ['webhook_server_error', 'webhook_gone', 'webpush_subscription_gone', 'webpush_vapid_rejected', 'fcm_token_unregistered', 'fcm_mismatched_credential', 'sms_status_3010']) {
+  for (const code of ['webhook_server_error', 'webhook_gone', 'webpush_subscription_gone', 'webpush_vapid_rejected', 'fcm_token_unregistered', 'fcm_mismatched_credential', 'sms_status_3010', 'kakao_status_3104', 'email_address_rejected']) {
     expect(text).toContain(code);
   }
   const leaked = Object.entries(secrets).filter(([, value]) => text.includes(value));

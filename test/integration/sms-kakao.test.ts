@@ -115,7 +115,7 @@ test('Kakao → SMS fallback: a recipient who is not a KakaoTalk user gets the S
   expect((await w.api.targets(userId)).body.items.find((t: { channel: string }) => t.channel === 'kakao')).toMatchObject({ disabledReason: 'kakao_status_3104' });
 });
 
-test('preferred channels [kakao, fcm] without a KakaoTalk number: the push goes out on FCM, and no Kakao request is made', async () => {
+test('preferred channels [kakao, fcm] without a KakaoTalk number: the push goes out on FCM, no Kakao request is made, and the log shows both', async () => {
   const userId = `phone-${++users}`;
   await w.api.put(`/v1/users/${userId}/preferences`, { locale: 'ko', preferredChannels: ['kakao', 'fcm'] });
   expect((await w.api.post(`/v1/users/${userId}/devices`, { token: `fcm-token-${'x'.repeat(30)}` })).status).toBe(201);
@@ -123,7 +123,11 @@ test('preferred channels [kakao, fcm] without a KakaoTalk number: the push goes 
   const created = await w.api.create({ userId, template: { key: 'otp', data: { code: '990011' } } });
   expect(created.body).toMatchObject({ channels: ['kakao', 'fcm'], routing: 'fallback' });
   const done = await w.api.waitFor(created.body.id, 'DELIVERED', 'FAILED');
-  expect(done.attempts.map((a: { channel: string; outcome: string }) => `${a.channel}:${a.outcome}`)).toEqual(['fcm:delivered']);
+  // Kakao's line says why it stayed silent; no attempt was made on it.
+  expect(done.attempts.map((a: { channel: string; outcome: string; errorCode: string | null; attempt: number }) => `${a.channel}:${a.outcome}:${a.errorCode}:${a.attempt}`)).toEqual([
+    'kakao:skipped:no_active_target:0',
+    'fcm:delivered:null:1',
+  ]);
   expect(pushed.filter((p) => p.notificationId === created.body.id).map((p) => p.message.body)).toEqual(['인증번호 990011']);
   expect(solapi.calls.length).toBe(before);
 });

@@ -1,8 +1,13 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import { NotificationSummaryKey } from '../../workflows/definitions';
 import { eventually } from '../setup/http';
-import { inSeconds, webhookWorld } from '../setup/scenario';
+import { freePort } from '../setup/net';
+import { client, inSeconds, webhookWorld } from '../setup/scenario';
+import { startService } from '../setup/service';
 
 /*
  * An operator who opens a notification in the Temporal UI reads what it is and why it waits without
@@ -80,4 +85,44 @@ describe('the Temporal UI explains each notification', () => {
     const description = await handle(created.body.id).describe();
     expect(description.status.name).toBe('COMPLETED');
   });
+});
+
+/*
+ * The same, read from the Temporal UI itself: the embedded default serves the UI, and its workflow
+ * list page fetches its rows from the UI server's HTTP API. That answer carries each notification's
+ * summary, so the list can show what every run is without opening it.
+ */
+describe('the Temporal UI of the embedded default', () => {
+  let dataDir: string;
+  let running: Awaited<ReturnType<typeof startService>> | undefined;
+  afterAll(async () => {
+    running?.child.kill('SIGTERM');
+    await running?.exited;
+    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test("the UI server's workflow list answers each notification with its summary", async () => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'herald-ui-'));
+    const [port, uiPort] = [await freePort(), await freePort()];
+    running = await startService({ DATA_DIR: dataDir, PORT: String(port), TEMPORAL_DEV_PORT: String(await freePort()), TEMPORAL_UI_PORT: String(uiPort) });
+    const api = client({ url: `http://127.0.0.1:${port}` });
+    expect((await api.registerWebhook('ui-reader', 'http://127.0.0.1:9/never-called')).status).toBe(201);
+    const created = await api.create({ userId: 'ui-reader', type: 'digest', channels: ['webhook'], content: { title: 'Your week', body: 'x' }, scheduledAt: inSeconds(3600) });
+    expect(created.status).toBe(202);
+    expect((await api.get(created.body.id)).body.temporalUiUrl).toBe(`http://127.0.0.1:${uiPort}/namespaces/default/workflows/${created.body.id}`);
+
+    type Listed = { execution: { workflowId: string }; searchAttributes?: { indexedFields?: Record<string, { data?: string }> } };
+    const listPage = async () => {
+      const query = encodeURIComponent(`WorkflowId = '${created.body.id}'`);
+      const response = await fetch(`http://127.0.0.1:${uiPort}/api/v1/namespaces/default/workflows?query=${query}`);
+      expect(response.status).toBe(200);
+      return ((await response.json()) as { executions?: Listed[] }).executions ?? [];
+    };
+    const [row] = await eventually(listPage, (rows) => rows.length === 1, { what: 'the run in the UI workflow list' });
+    expect(row.execution.workflowId).toBe(created.body.id);
+    // Payloads travel base64-encoded in the UI's JSON; the page decodes them the same way.
+    const summary = row.searchAttributes?.indexedFields?.NotificationSummary?.data;
+    expect(summary && JSON.parse(Buffer.from(summary, 'base64').toString('utf8'))).toBe('webhook → ui-reader · digest: "Your week"');
+    await api.cancel(created.body.id);
+  }, 120_000);
 });
