@@ -64,10 +64,11 @@ export function activityDeps({
  * slots, and the other channels' sends go on.
  */
 export async function createWorkers({ config, db, log, connection, temporal, reporter, metrics, workflowBundle, adapters, resolve }: WorkerDeps): Promise<Worker[]> {
-  // Read by our patch of the SDK (patches/) in the workflow threads, which copy this environment
-  // when Worker.create starts them.
+  // Read by our patch of the SDK (patches/): the first two in the workflow threads, which copy this
+  // environment when Worker.create starts them, the heap bound when it starts them.
   process.env.HERALD_WORKFLOW_STACK_TRACES = config.temporal.worker.workflowStackTraces ? 'on' : 'off';
   process.env.HERALD_WORKFLOW_WATCHDOG = config.temporal.worker.workflowWatchdog ? 'on' : 'off';
+  process.env.HERALD_WORKFLOW_HEAP_MB = String(config.temporal.worker.workflowHeapMb);
   const activities = createActivities(activityDeps({ config, db, log, temporal, reporter, metrics, adapters, resolve }));
   const common = {
     connection,
