@@ -313,17 +313,17 @@ export interface SendLimits {
   maxPerSecond?: number;
 }
 
-/** Parses and validates the environment once; throws ConfigError naming every bad variable. */
 /**
  * The workflow thread's heap bound when none is set: room for the base (the bundle, the SDK) and for
  * twice what a cached workflow holds (about 47 KB; more with stack traces). V8 spaces its
  * collections by this bound, so a tight one keeps garbage from evicted workflows from piling up.
  */
-export function workflowHeapFor(maxCachedWorkflows: number, stackTraces: boolean): number {
+function workflowHeapFor(maxCachedWorkflows: number, stackTraces: boolean): number {
   const perCachedMb = stackTraces ? 0.2 : 0.1;
   return 64 + Math.ceil(maxCachedWorkflows * perCachedMb);
 }
 
+/** Parses and validates the environment once; throws ConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // An empty variable means "not set", as in most deployment tools.
   const set = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''));
