@@ -134,7 +134,7 @@ const envSchema = z.object({
   WORKER_WORKFLOW_STACK_TRACES: z.stringbool().default(false),
   WORKER_STICKY_QUEUE_TIMEOUT: duration('5m', { positive: true }),
   WORKER_WORKFLOW_WATCHDOG: z.stringbool().default(false),
-  // Unset: sized from the cache (docs/performance.md, "Memory").
+  // Unset: unbounded (docs/performance.md, "Memory": a bound too small for the cache stops the worker).
   WORKER_WORKFLOW_HEAP_MB: z.coerce.number().int().min(32).optional(),
   WEBHOOK_TIMEOUT: duration('10s'),
   // Unset: loopback allowed only in development (the embedded default); http allowed outside production.
@@ -247,8 +247,8 @@ export interface Config {
       stickyQueueTimeoutMs: number;
       /** Stop a call into workflow code after 5 s (a runaway loop) instead of letting it hold the workflow thread. */
       workflowWatchdog: boolean;
-      /** The bound of the workflow thread's V8 heap (old generation), MB. */
-      workflowHeapMb: number;
+      /** The bound of the workflow thread's V8 heap (old generation), MB; undefined: unbounded. */
+      workflowHeapMb?: number;
     };
     /** A pre-built workflow bundle (production images); unset bundles the workflows at start-up. */
     workflowBundlePath?: string;
@@ -311,16 +311,6 @@ export interface SendLimits {
   maxConcurrent: number;
   /** Sends per second across all workers, enforced by the Temporal server; unset: no cap. */
   maxPerSecond?: number;
-}
-
-/**
- * The workflow thread's heap bound when none is set: room for the base (the bundle, the SDK) and for
- * twice what a cached workflow holds (about 47 KB; more with stack traces). V8 spaces its
- * collections by this bound, so a tight one keeps garbage from evicted workflows from piling up.
- */
-function workflowHeapFor(maxCachedWorkflows: number, stackTraces: boolean): number {
-  const perCachedMb = stackTraces ? 0.2 : 0.1;
-  return 64 + Math.ceil(maxCachedWorkflows * perCachedMb);
 }
 
 /** Parses and validates the environment once; throws ConfigError naming every bad variable. */
@@ -425,7 +415,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         workflowStackTraces: e.WORKER_WORKFLOW_STACK_TRACES,
         stickyQueueTimeoutMs: e.WORKER_STICKY_QUEUE_TIMEOUT,
         workflowWatchdog: e.WORKER_WORKFLOW_WATCHDOG,
-        workflowHeapMb: e.WORKER_WORKFLOW_HEAP_MB ?? workflowHeapFor(e.WORKER_MAX_CACHED_WORKFLOWS, e.WORKER_WORKFLOW_STACK_TRACES),
+        workflowHeapMb: e.WORKER_WORKFLOW_HEAP_MB,
       },
       workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,
     },

@@ -68,7 +68,7 @@ export async function createWorkers({ config, db, log, connection, temporal, rep
   // environment when Worker.create starts them, the heap bound when it starts them.
   process.env.HERALD_WORKFLOW_STACK_TRACES = config.temporal.worker.workflowStackTraces ? 'on' : 'off';
   process.env.HERALD_WORKFLOW_WATCHDOG = config.temporal.worker.workflowWatchdog ? 'on' : 'off';
-  process.env.HERALD_WORKFLOW_HEAP_MB = String(config.temporal.worker.workflowHeapMb);
+  process.env.HERALD_WORKFLOW_HEAP_MB = String(config.temporal.worker.workflowHeapMb ?? '');
   const activities = createActivities(activityDeps({ config, db, log, temporal, reporter, metrics, adapters, resolve }));
   const common = {
     connection,

@@ -12,7 +12,7 @@ export const PREFERRED = 'preferred';
 const inlineContent = z
   .object({
     title: z.string().max(200, 'title must be at most 200 characters').optional(),
-    body: z.string({ error: 'body must be a string' }).min(1, 'body must not be empty').max(4000),
+    body: z.string({ error: 'body must be a string' }).min(1, 'body must not be empty').max(4000, 'body must be at most 4000 characters'),
     data: z.record(z.string(), z.string(), { error: 'data must map strings to strings' }).optional(),
     url: z.url({ error: 'url must be an absolute URL' }).optional(),
   })

@@ -38,6 +38,7 @@ describe('bad input to POST /v1/notifications', () => {
     ['unknown channel', () => post({ body: { ...valid, channels: ['carrier-pigeon'] } }), 400, 'validation_failed', /channels\.0: channel must be one of webhook, fcm/],
     ['no channel', () => post({ body: { ...valid, channels: [] } }), 400, 'validation_failed', /channels: .*at least one/],
     ['userId of the wrong type', () => post({ body: { ...valid, userId: 42 } }), 400, 'validation_failed', /userId: userId must be a string/],
+    ['a body over 4,000 characters', () => post({ body: { ...valid, content: { body: 'x'.repeat(4001) } } }), 400, 'validation_failed', /content\.body: body must be at most 4000 characters/],
     ['content of the wrong type', () => post({ body: { ...valid, content: 'hello' } }), 400, 'validation_failed', /content/],
     ['an unknown field', () => post({ body: { ...valid, sendAt: 'now' } }), 400, 'validation_failed', /sendAt/],
     [

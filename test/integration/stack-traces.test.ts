@@ -2,29 +2,15 @@
 // a stack for every promise costs the workflow threads CPU on every task; an operator can turn it on.
 // Herald runs as a real process here: the setting reaches the SDK's workflow threads through the
 // process environment, which jest's sandbox does not pass on.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { freePort } from '../setup/net';
 import { client, inSeconds } from '../setup/scenario';
-import { startService } from '../setup/service';
+import { startIsolatedService } from '../setup/service';
 
 /** What `__stack_trace` answers for a sleeping notification: the stack, or the error it failed with. */
 async function stackTraceQuery(extraEnv: Record<string, string>): Promise<{ stack?: string; error?: string }> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'herald-stack-traces-'));
-  const port = await freePort();
-  const service = await startService({
-    DATA_DIR: dataDir,
-    PORT: String(port),
-    TEMPORAL_ADDRESS: process.env.TEST_TEMPORAL_ADDRESS!,
-    TEMPORAL_TASK_QUEUE: `test-${randomBytes(6).toString('hex')}`,
-    WORKFLOW_BUNDLE_PATH: process.env.TEST_WORKFLOW_BUNDLE!,
-    ...extraEnv,
-  });
+  const service = await startIsolatedService(extraEnv);
   const connection = await Connection.connect({ address: process.env.TEST_TEMPORAL_ADDRESS! });
-  const api = client({ url: `http://127.0.0.1:${port}` });
+  const api = client({ url: `http://127.0.0.1:${service.port}` });
   try {
     const created = await api.create({ userId: 'stack-trace-user', channels: ['webhook'], scheduledAt: inSeconds(3600), content: { body: 'hi' } });
     expect(created.status).toBe(202);
@@ -39,9 +25,7 @@ async function stackTraceQuery(extraEnv: Record<string, string>): Promise<{ stac
     return answer;
   } finally {
     await connection.close();
-    service.child.kill('SIGTERM');
-    await service.exited;
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    await service.stop();
   }
 }
 

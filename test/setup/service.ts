@@ -2,8 +2,11 @@
 // test sees includes process-wide settings that jest's sandbox would hide (e.g. the environment
 // that the SDK's workflow threads copy).
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { TEST_OUTBOUND_ENV } from './net';
+import { freePort, TEST_OUTBOUND_ENV } from './net';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -28,3 +31,29 @@ export async function startService(env: Record<string, string>): Promise<{ child
   return { child, exited };
 }
 
+
+/**
+ * Herald on its embedded PGlite, against the test suite's Temporal server, on a task queue of its
+ * own: for tests that need the real process (settings the SDK's threads read from the environment).
+ */
+export async function startIsolatedService(extraEnv: Record<string, string>): Promise<{ port: number; pid: number; stop(): Promise<void> }> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'herald-service-'));
+  const port = await freePort();
+  const service = await startService({
+    DATA_DIR: dataDir,
+    PORT: String(port),
+    TEMPORAL_ADDRESS: process.env.TEST_TEMPORAL_ADDRESS!,
+    TEMPORAL_TASK_QUEUE: `test-${randomBytes(6).toString('hex')}`,
+    WORKFLOW_BUNDLE_PATH: process.env.TEST_WORKFLOW_BUNDLE!,
+    ...extraEnv,
+  });
+  return {
+    port,
+    pid: service.child.pid!,
+    async stop() {
+      service.child.kill('SIGTERM');
+      await service.exited;
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -64,11 +64,9 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ WORKER_STICKY_QUEUE_TIMEOUT: '0s' })).toThrow(/WORKER_STICKY_QUEUE_TIMEOUT: must be longer than zero/);
   });
 
-  test('the workflow thread heap bound grows with the cache (and with stack traces), unless set', () => {
+  test('the workflow thread heap is unbounded unless set', () => {
     const heap = (env: Record<string, string>) => loadConfig(env).temporal.worker.workflowHeapMb;
-    expect(heap({})).toBe(164);
-    expect(heap({ WORKER_MAX_CACHED_WORKFLOWS: '5000' })).toBe(564);
-    expect(heap({ WORKER_WORKFLOW_STACK_TRACES: 'true' })).toBe(264);
+    expect(heap({})).toBeUndefined();
     expect(heap({ WORKER_WORKFLOW_HEAP_MB: '512' })).toBe(512);
     expect(() => loadConfig({ WORKER_WORKFLOW_HEAP_MB: '8' })).toThrow(/WORKER_WORKFLOW_HEAP_MB: /);
   });
