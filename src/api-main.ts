@@ -3,6 +3,7 @@ import { ConfigError, loadConfig } from './config';
 import { createLogger, logFormatFor } from './logger';
 import { runUntilSignal, startupFailed } from './process';
 import { startStack } from './stack';
+import { startApiServer } from './api/server';
 
 async function main() {
   const config = loadConfig();
@@ -11,7 +12,7 @@ async function main() {
   if (config.env === 'production' && config.api.apiKeys.length === 0) {
     throw new ConfigError(['API_KEYS: at least one API key is required when NODE_ENV=production']);
   }
-  const stack = await startStack({ config, log, temporalAddress: config.temporal.address, run: { api: true, worker: false } });
+  const stack = await startStack({ config, log, temporalAddress: config.temporal.address, run: { api: startApiServer, worker: false } });
   log.info({ url: stack.api!.url }, 'API listening');
   await runUntilSignal(log, new Promise<void>(() => undefined), () => stack.stop());
 }

@@ -3,6 +3,7 @@ import { vapidKeys } from './channels';
 import { loadConfig } from './config';
 import { createLogger, logFormatFor } from './logger';
 import { startStack } from './stack';
+import { startApiServer } from './api/server';
 import { resolveTemporalBinary } from './temporal/binary';
 import { startDevServer, type DevServer } from './temporal/dev-server';
 import { runUntilSignal, startupFailed } from './process';
@@ -31,7 +32,7 @@ async function main() {
       config,
       log,
       temporalAddress: config.temporal.address ?? devServer!.address,
-      run: { api: true, worker: true },
+      run: { api: startApiServer, worker: true },
     });
     log.info(
       {

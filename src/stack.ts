@@ -2,7 +2,7 @@ import type { Resolve } from './net/outbound';
 import { dataConverterFor } from './temporal/codec';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker, type WorkerOptions } from '@temporalio/worker';
-import { startApiServer, type ApiServer } from './api/server';
+import type { ApiServer, startApiServer } from './api/server';
 import { configuredChannels, vapidKeys } from './channels';
 import { unsubscribeLinksFor } from './unsubscribe';
 import { createRenderer } from './notifications/templates';
@@ -23,7 +23,11 @@ export interface StackOptions {
   log: Logger;
   /** host:port of the Temporal frontend to use. */
   temporalAddress: string;
-  run: { api: boolean; worker: boolean };
+  /**
+   * What this process runs. `api` is the API's start function, imported by the entry point that
+   * serves it, so that a worker on its own never loads the API's modules (their memory is per process).
+   */
+  run: { api?: typeof startApiServer; worker: boolean };
   workflowBundle?: WorkerOptions['workflowBundle'];
   adapters?: Partial<Record<Channel, ChannelAdapter>>;
   /** DNS for the outbound address checks of API and worker; the system's unless a test plays DNS tricks. */
@@ -75,7 +79,7 @@ export async function startStack({ config, log, temporalAddress, run, workflowBu
     log.info({ taskQueue: config.temporal.taskQueue }, 'worker polling');
   }
   const api = run.api
-    ? await startApiServer(
+    ? await run.api(
         {
           db: database.db,
           metrics,

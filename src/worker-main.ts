@@ -1,7 +1,7 @@
 // Production: the Temporal worker alone (scale it horizontally; Temporal spreads the work).
 import type { Server } from 'node:http';
 import express from 'express';
-import { metricsRoute } from './api/app';
+import { metricsRoute } from './api/metrics-route';
 import { ConfigError, loadConfig } from './config';
 import { createLogger, logFormatFor } from './logger';
 import { runUntilSignal, startupFailed } from './process';
@@ -15,7 +15,7 @@ async function main() {
     config,
     log,
     temporalAddress: config.temporal.address,
-    run: { api: false, worker: true },
+    run: { worker: true },
     workflowBundle: config.temporal.workflowBundlePath ? { codePath: config.temporal.workflowBundlePath } : undefined,
   });
   // The worker's own metrics (send attempts, transitions, lateness) on a port of its own; the API serves the database gauges.

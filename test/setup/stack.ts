@@ -7,6 +7,7 @@ import type { ChannelAdapter } from '../../src/channels/types';
 import { loadConfig, type Config } from '../../src/config';
 import { createLogger, type Logger } from '../../src/logger';
 import { startStack, type Stack } from '../../src/stack';
+import { startApiServer } from '../../src/api/server';
 import type { Channel } from '../../workflows/definitions';
 import { LOOPBACK_DNS, TEST_OUTBOUND_ENV } from './net';
 import type { Resolve } from '../../src/net/outbound';
@@ -73,7 +74,7 @@ export async function startTestStack(
     config,
     log: options.log ?? createLogger(config.logLevel, 'test'),
     temporalAddress: config.temporal.address!,
-    run: { api: true, worker: true },
+    run: { api: startApiServer, worker: true },
     workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! },
     adapters: options.adapters,
     resolve: options.resolve ?? LOOPBACK_DNS,
