@@ -1,6 +1,7 @@
 // Prints a run's summary as tables, with each system's ratio to T1.
 import { ACTION_KINDS } from './histories';
 import { BASELINE, burstRows, lost, openLoopRows, type BenchResult } from './summary';
+import { ASLEEP_HOLD_MS } from './sleeping';
 import type { Spread } from './stats';
 
 function num(value: number, digits = 0): string {
@@ -90,17 +91,22 @@ export function renderReport(result: BenchResult): string {
 
     if (section.sleeping.length > 0) {
       const n = section.sleeping[0].n;
-      out.push('', `${num(n)} sleeping notifications: memory (VmRSS, MiB) before creating and once all sleep; then all wake at one instant.`);
+      out.push(
+        '',
+        `${num(n)} sleeping notifications: memory (VmRSS, MiB) before creating, the moment all sleep, and ${ASLEEP_HOLD_MS / 1000} s later (held while they sleep); then all wake at one instant.`,
+      );
       const rows = section.sleeping.flatMap((s) =>
         Object.keys(s.rssAsleepKb).map((role, i) => {
           const before = s.rssBeforeKb[role];
           const asleep = s.rssAsleepKb[role];
-          const grew = before !== undefined && asleep !== undefined ? asleep - before : undefined;
+          const held = s.rssHeldKb[role];
+          const grew = before !== undefined && held !== undefined ? held - before : undefined;
           return [
             i === 0 ? s.system : '',
             role,
             mib(before),
             mib(asleep) + (s.settled ? '' : ' (busy)'),
+            mib(held),
             mib(grew),
             grew === undefined ? '–' : ((grew / s.n) * 1000 / 1024).toFixed(1),
             i === 0 ? num(s.run.lateness.max) : '',
@@ -110,7 +116,7 @@ export function renderReport(result: BenchResult): string {
           ];
         }),
       );
-      out.push(...table(['system', 'process', 'before', 'asleep', 'grew', 'per 1,000', 'wake: max lateness ms', 'delivered/s', 'lost', 'dup'], rows));
+      out.push(...table(['system', 'process', 'before', 'all asleep', `${ASLEEP_HOLD_MS / 1000} s later`, 'grew', 'per 1,000', 'wake: max lateness ms', 'delivered/s', 'lost', 'dup'], rows));
       const base = section.sleeping.find((s) => s.system === BASELINE);
       for (const s of section.sleeping.filter((x) => x.system !== BASELINE)) {
         if (!base) continue;

@@ -145,6 +145,7 @@ export function summarize(result: BenchResult) {
       n: s.n,
       rssBeforeKb: s.rssBeforeKb,
       rssAsleepKb: s.rssAsleepKb,
+      rssHeldKb: s.rssHeldKb,
       latenessMaxMs: s.run.lateness.max,
       deliveredPerSecond: s.run.deliveredPerSecond,
       lost: lost(s.run),
