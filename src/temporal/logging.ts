@@ -24,6 +24,9 @@ export function installTemporalRuntime(log: Logger, { metricsAddress }: { metric
       const quieter = expected ? 'debug' : LEVELS[level];
       sdkLog[quieter](meta ?? {}, message);
     }),
+    // The SDK's default list adds SIGUSR2, node's diagnostic-report signal (`--report-on-signal`):
+    // asking a worker for its report would stop it. SIGINT and SIGTERM are how Herald is stopped.
+    shutdownSignals: ['SIGINT', 'SIGTERM', 'SIGQUIT'],
     ...(metricsAddress
       ? {
           telemetryOptions: {

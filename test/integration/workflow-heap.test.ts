@@ -12,8 +12,18 @@ const MiB = 1024 * 1024;
 /** V8 adds the young generation (semi-spaces) to the old-generation bound it is given. */
 const YOUNG_GENERATION_ALLOWANCE = 64 * MiB;
 
-/** The heap limits of the JavaScript threads (not the main one) of a running Herald, from its diagnostic report. */
-async function threadHeapLimits(extraEnv: Record<string, string>): Promise<number[]> {
+interface DiagnosticReport {
+  workers: Array<{ javascriptHeap: { memoryLimit: number } }>;
+}
+
+/**
+ * Starts a real Herald, asks it for node's diagnostic report the way an operator would (SIGUSR2,
+ * `--report-on-signal`), and hands the report and the running service to `inspect`.
+ */
+async function withDiagnosticReport<T>(
+  extraEnv: Record<string, string>,
+  inspect: (report: DiagnosticReport, service: { port: number }) => Promise<T>,
+): Promise<T> {
   const reportDir = fs.mkdtempSync(path.join(os.tmpdir(), 'herald-report-'));
   const reportFile = path.join(reportDir, 'report.json');
   const service = await startIsolatedService({
@@ -26,7 +36,7 @@ async function threadHeapLimits(extraEnv: Record<string, string>): Promise<numbe
     const report = await eventually(
       async () => {
         try {
-          return JSON.parse(fs.readFileSync(reportFile, 'utf8')) as { workers: Array<{ javascriptHeap: { memoryLimit: number } }> };
+          return JSON.parse(fs.readFileSync(reportFile, 'utf8')) as DiagnosticReport;
         } catch {
           return undefined;
         }
@@ -34,12 +44,16 @@ async function threadHeapLimits(extraEnv: Record<string, string>): Promise<numbe
       (parsed) => parsed !== undefined,
       { what: 'the diagnostic report', timeoutMs: 20_000 },
     );
-    return report!.workers.map((w) => w.javascriptHeap.memoryLimit);
+    return await inspect(report!, service);
   } finally {
     await service.stop();
     fs.rmSync(reportDir, { recursive: true, force: true });
   }
 }
+
+/** The heap limits of the JavaScript threads (not the main one) of a running Herald. */
+const threadHeapLimits = (extraEnv: Record<string, string>) =>
+  withDiagnosticReport(extraEnv, async (report) => report.workers.map((w) => w.javascriptHeap.memoryLimit));
 
 const boundedAt = (limits: number[], mb: number) => limits.some((limit) => limit >= mb * MiB && limit <= mb * MiB + YOUNG_GENERATION_ALLOWANCE);
 
@@ -53,5 +67,27 @@ describe('the workflow thread heap', () => {
     const limits = await threadHeapLimits({});
     expect(limits.length).toBeGreaterThan(0);
     expect(limits.filter((limit) => limit < 1024 * MiB)).toEqual([]);
+  });
+});
+
+describe('a diagnostic report', () => {
+  // The SDK's default shutdown signals include SIGUSR2, node's report signal: asking a worker for its
+  // report used to stop it (cleanly, exit code 0), which an operator would only notice afterwards.
+  it('leaves Herald running', async () => {
+    const readiness = await withDiagnosticReport({}, async (_report, { port }) => {
+      const answers: Array<number | string> = [];
+      // A worker that shuts down is gone within a second or two (nothing is in flight).
+      for (let i = 0; i < 10; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        answers.push(
+          await fetch(`http://127.0.0.1:${port}/readyz`).then(
+            (r) => r.status,
+            (err: Error) => err.message,
+          ),
+        );
+      }
+      return answers;
+    });
+    expect(readiness).toEqual(Array(10).fill(200));
   });
 });
