@@ -3,7 +3,7 @@ import type { Fault } from '../config';
 import type { ThrottleRule } from '../policy/throttle';
 import cors from 'cors';
 import express, { type RequestHandler } from 'express';
-// The package's index evaluates the 3.5 MB browser bundle (about 40 MB of memory per process); only its path is needed.
+// The package's index evaluates its 3.5 MB browser bundle (tens of MB of memory per process); only its path is needed.
 import swaggerUiPath from 'swagger-ui-dist/absolute-path';
 import { z } from 'zod';
 import type { Database } from '../db';

@@ -2,8 +2,10 @@ import type { RequestHandler } from 'express';
 import type { Metrics } from '../metrics';
 import { apiError } from './errors';
 
-// A module of its own: the worker serves /metrics too, and must not load the whole API to do it.
-/** The registry's text exposition; a failed database gauge answers 503 rather than a partial page. */
+/**
+ * The registry's text exposition; a failed database gauge answers 503 rather than a partial page.
+ * A module of its own: the worker serves /metrics too, and must not load the whole API to do it.
+ */
 export function metricsRoute({ registry }: Pick<Metrics, 'registry'>): RequestHandler {
   return async (_req, res, next) => {
     try {

@@ -25,7 +25,7 @@ export function installTemporalRuntime(log: Logger, { metricsAddress }: { metric
       sdkLog[quieter](meta ?? {}, message);
     }),
     // The SDK's default list adds SIGUSR2, node's diagnostic-report signal (`--report-on-signal`):
-    // asking a worker for its report would stop it. SIGINT and SIGTERM are how Herald is stopped.
+    // asking a worker for its report would stop it. Herald stops on the three below only.
     shutdownSignals: ['SIGINT', 'SIGTERM', 'SIGQUIT'],
     ...(metricsAddress
       ? {
