@@ -28,6 +28,7 @@ export const USAGE = `Usage: npm run bench -- [options]
   --sleeping 10000            notifications put to sleep for the memory and wake-up figure
   --peer bullmq               also run the bursts as BullMQ delayed jobs on a local redis-server
   --temporal-address H:P      use this Temporal server (loopback only) instead of starting one
+  --rates 50,200              open-loop arrival rates, creates per second
   --json FILE                 write every raw figure and the summary to FILE
   --parts bursts,histories,sleeping,open-loop
                               measure only these figures (default all; histories need bursts)
@@ -54,6 +55,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs | 'help' {
       sizes: { type: 'string' },
       reps: { type: 'string' },
       sleeping: { type: 'string' },
+      rates: { type: 'string' },
       json: { type: 'string' },
       parts: { type: 'string' },
       quick: { type: 'boolean', default: false },
@@ -91,7 +93,10 @@ export function parseBenchArgs(argv: string[]): BenchArgs | 'help' {
     quick,
     temporalAddress: address?.replace(/^localhost:/, '127.0.0.1:'),
     peers: peers as 'bullmq'[],
-    openLoop: quick ? { rates: [50], seconds: 5 } : { rates: [50, 200], seconds: 15 },
+    openLoop: {
+      rates: values.rates ? positiveInts('--rates', values.rates) : quick ? [50] : [50, 200],
+      seconds: quick ? 5 : 15,
+    },
     sleeping: values.sleeping ? positiveInts('--sleeping', values.sleeping)[0] : quick ? 500 : 10_000,
     histories: 20,
     parts: parts as BenchPart[],
