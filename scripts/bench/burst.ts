@@ -218,7 +218,8 @@ export class BurstRunner {
 /** Open runs are counted every half second; the wait gives up 5 minutes after the deliveries. */
 const OPEN_RUNS_WAIT_MS = 300_000;
 
-function perItemMs(before: Record<string, number>, after: Record<string, number>, items: number): Record<string, number> {
+/** CPU ms each process spent per item between two `cpuSeconds` readings. */
+export function perItemMs(before: Record<string, number>, after: Record<string, number>, items: number): Record<string, number> {
   return Object.fromEntries(Object.keys(after).map((role) => [role, Math.round((1000 * (after[role] - (before[role] ?? 0))) / items * 10) / 10]));
 }
 

@@ -45,15 +45,16 @@ interface Context {
   peers: BenchSystem[];
 }
 
+const perItemText = (figures: Record<string, number>) => Object.entries(figures).map(([role, ms]) => `${role} ${ms}`).join(', ');
+
 function describeRun(r: BurstRun): string {
   const due = `due ${(r.leadMs / 1000).toFixed(1)} s after the first create`;
   const created = `created ${r.n} in ${r.createSeconds.toFixed(1)} s (${r.createPerSecond.toFixed(0)}/s), ${due}`;
   const arrived = `${r.received}/${r.n} arrived${r.timedOut ? ' (gave up waiting)' : ''}`;
   const late = `lateness p50 ${r.lateness.p50} / p99 ${r.lateness.p99} / max ${r.lateness.max} ms`;
   const finished = `; ${r.finishedMs === undefined ? 'runs still open when the wait ended' : `finished ${(r.finishedMs / 1000).toFixed(1)} s after due`}`;
-  const perItem = (figures: Record<string, number>) => Object.entries(figures).map(([role, ms]) => `${role} ${ms}`).join(', ');
-  const createCpu = r.createCpuMsPerItem ? `; CPU ms per create: ${perItem(r.createCpuMsPerItem)}` : '';
-  const cpu = r.cpuMsPerItem ? `; CPU ms per item: ${perItem(r.cpuMsPerItem)}` : '';
+  const createCpu = r.createCpuMsPerItem ? `; CPU ms per create: ${perItemText(r.createCpuMsPerItem)}` : '';
+  const cpu = r.cpuMsPerItem ? `; CPU ms per item: ${perItemText(r.cpuMsPerItem)}` : '';
   return `${created}; ${arrived}, ${r.deliveredPerSecond.toFixed(0)}/s, ${late}${finished}${cpu}${createCpu}`;
 }
 
@@ -96,8 +97,9 @@ async function runSection(db: HeraldDb, ctx: Context, section: SectionResult): P
     if (!(await waitForQuiet(pids, { timeoutMs, busyShare: 0.1 }))) note(`processes were still busy after ${timeoutMs / 1000} s; going on`);
   };
 
-  // Where a burst's CPU goes: the system's own processes, the Temporal server, PostgreSQL's backends,
-  // and this driver (it makes T1's Temporal calls itself, and sends Herald's HTTP requests).
+  // Where a run's CPU goes (bursts, open loop): the system's own processes, the Temporal server,
+  // PostgreSQL's backends, and this driver (it makes T1's Temporal calls itself, and sends Herald's
+  // HTTP requests).
   const cpuOf = (system: BenchSystem) => () => ({
     driver: cpuSeconds(process.pid),
     ...Object.fromEntries(system.processes().map((p) => [p.role, cpuSeconds(p.pid)])),
@@ -151,13 +153,14 @@ async function runSection(db: HeraldDb, ctx: Context, section: SectionResult): P
       for (const system of onTemporal) {
         await quiesce();
         const keyPrefix = `${tag}-open${rate}-${db}-${rep}-${system.name.toLowerCase()}`;
-        const run = await runOpenLoop(system, { ratePerSecond: rate, durationMs: args.openLoop.seconds * 1000, keyPrefix });
+        const run = await runOpenLoop(system, { ratePerSecond: rate, durationMs: args.openLoop.seconds * 1000, keyPrefix, cpuSeconds: cpuOf(system) });
         section.openLoop.push({ ...run, rep });
         say(
           `open loop ${rate}/s ${system.name} rep ${rep}/${args.reps}: ${run.ok}/${run.sent} answered, ` +
             `p50 ${run.latency.p50.toFixed(0)} / p99 ${run.latency.p99.toFixed(0)} ms, ${run.achievedPerSecond.toFixed(0)}/s` +
             (run.failed ? `, ${run.failed} failed (${run.error})` : '') +
-            (run.leftOver ? `, ${run.leftOver} may be left over` : ''),
+            (run.leftOver ? `, ${run.leftOver} may be left over` : '') +
+            (run.cpuMsPerItem ? `; CPU ms per create: ${perItemText(run.cpuMsPerItem)}` : ''),
         );
       }
     }

@@ -2,6 +2,7 @@
 // earlier ones were answered, as independent clients would send them. Latency counts from the
 // scheduled send time, so a stalled driver or server cannot hide its own delay.
 import { throwIfInterrupted } from './cleanup';
+import { perItemMs } from './burst';
 import { latencySummary, type LatencySummary } from './stats';
 import type { BenchSystem } from './system';
 import { mapLimit, sleep, withTimeout } from './timing';
@@ -27,11 +28,18 @@ export interface OpenLoopRun {
   maxSendSlipMs: number;
   /** Items that may still exist after cleanup (never answered, or could not be removed). */
   leftOver: number;
+  /** CPU ms per answered create, by process, from the first send until the last answer. */
+  cpuMsPerItem?: Record<string, number>;
 }
 
 export async function runOpenLoop(
   system: BenchSystem,
-  { ratePerSecond, durationMs, keyPrefix }: { ratePerSecond: number; durationMs: number; keyPrefix: string },
+  {
+    ratePerSecond,
+    durationMs,
+    keyPrefix,
+    cpuSeconds,
+  }: { ratePerSecond: number; durationMs: number; keyPrefix: string; cpuSeconds?: () => Record<string, number> },
 ): Promise<OpenLoopRun> {
   const total = Math.round((ratePerSecond * durationMs) / 1000);
   const dueAt = Date.now() + DUE_AHEAD_MS;
@@ -40,6 +48,7 @@ export async function runOpenLoop(
   const failedKeys: string[] = [];
   let error: string | undefined;
   let maxSendSlipMs = 0;
+  const cpuAtStart = cpuSeconds?.();
   const start = performance.now();
   let lastAnswer = start;
 
@@ -69,6 +78,7 @@ export async function runOpenLoop(
   await withTimeout('open-loop answers', Promise.all(answers), ANSWER_WAIT_MS).catch(() => {
     unanswered = total - latencyMs.length - failedKeys.length;
   });
+  const cpuAtAnswered = cpuSeconds?.();
 
   // A failed create may still have gone through: creating again with the same key finds it (or makes
   // it), so it can be removed too. Both systems treat a repeated key as the same item.
@@ -104,5 +114,6 @@ export async function runOpenLoop(
     achievedPerSecond: latencyMs.length / ((lastAnswer - start) / 1000),
     maxSendSlipMs,
     leftOver,
+    cpuMsPerItem: cpuAtStart && cpuAtAnswered && latencyMs.length ? perItemMs(cpuAtStart, cpuAtAnswered, latencyMs.length) : undefined,
   };
 }
