@@ -2,7 +2,7 @@
 // sink. One runner for every system, so T1, Herald and BullMQ are measured by the same code.
 import { assertChildrenAlive } from './children';
 import type { Sink } from './sink';
-import { latencySummary, type LatencySummary } from './stats';
+import { latencySummary, perItemMs, type LatencySummary } from './stats';
 import type { BenchSystem } from './system';
 import { mapLimit, sleep } from './timing';
 
@@ -217,10 +217,5 @@ export class BurstRunner {
 
 /** Open runs are counted every half second; the wait gives up 5 minutes after the deliveries. */
 const OPEN_RUNS_WAIT_MS = 300_000;
-
-/** CPU ms each process spent per item between two `cpuSeconds` readings. */
-export function perItemMs(before: Record<string, number>, after: Record<string, number>, items: number): Record<string, number> {
-  return Object.fromEntries(Object.keys(after).map((role) => [role, Math.round((1000 * (after[role] - (before[role] ?? 0))) / items * 10) / 10]));
-}
 
 export const countDuplicates = (sink: Sink, ids: readonly string[]) => ids.reduce((sum, id) => sum + Math.max(0, sink.count(id) - 1), 0);

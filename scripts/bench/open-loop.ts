@@ -2,8 +2,7 @@
 // earlier ones were answered, as independent clients would send them. Latency counts from the
 // scheduled send time, so a stalled driver or server cannot hide its own delay.
 import { throwIfInterrupted } from './cleanup';
-import { perItemMs } from './burst';
-import { latencySummary, type LatencySummary } from './stats';
+import { latencySummary, perItemMs, type LatencySummary } from './stats';
 import type { BenchSystem } from './system';
 import { mapLimit, sleep, withTimeout } from './timing';
 

@@ -44,3 +44,8 @@ export function latencySummary(values: readonly number[]): LatencySummary {
     max: sorted.length ? sorted.at(-1)! : NaN,
   };
 }
+
+/** CPU ms each process spent per item between two `cpuSeconds` readings. */
+export function perItemMs(before: Record<string, number>, after: Record<string, number>, items: number): Record<string, number> {
+  return Object.fromEntries(Object.keys(after).map((role) => [role, Math.round((1000 * (after[role] - (before[role] ?? 0))) / items * 10) / 10]));
+}
