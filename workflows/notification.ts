@@ -52,6 +52,12 @@ interface Shape {
    * channel's worker slots.
    */
   channelQueues: boolean;
+  /**
+   * Wait only for a due time still ahead. The API starts these runs with a start delay that ends at
+   * the due time, so the first workflow task usually comes when the notification is due: no timer.
+   * Older types wait at least 1 ms even when the due time has passed, a timer their histories hold.
+   */
+  waitsOnlyAhead: boolean;
 }
 
 /**
@@ -64,23 +70,28 @@ interface Shape {
  * recorded status except the short-lived SENDING: it goes from SCHEDULED straight to the outcome.
  * Every send runs on its channel's own task queue.
  */
+export async function notificationWorkflowV6(input: NotificationInput): Promise<NotificationResult> {
+  return runNotification(input, { mirrorSending: false, sendWithDecision: true, channelQueues: true, waitsOnlyAhead: true });
+}
+
+/** Runs started before V6, without a start delay: they wait at least 1 ms, also when already due. */
 export async function notificationWorkflowV5(input: NotificationInput): Promise<NotificationResult> {
-  return runNotification(input, { mirrorSending: false, sendWithDecision: true, channelQueues: true });
+  return runNotification(input, { mirrorSending: false, sendWithDecision: true, channelQueues: true, waitsOnlyAhead: false });
 }
 
 /** Runs started before V5: the same, but every send runs on the workflow's own task queue. */
 export async function notificationWorkflowV4(input: NotificationInput): Promise<NotificationResult> {
-  return runNotification(input, { mirrorSending: false, sendWithDecision: true, channelQueues: false });
+  return runNotification(input, { mirrorSending: false, sendWithDecision: true, channelQueues: false, waitsOnlyAhead: false });
 }
 
 /** Runs started before V4: the due-time decision is a local activity, and every send an activity of its own. */
 export async function notificationWorkflowV3(input: NotificationInput): Promise<NotificationResult> {
-  return runNotification(input, { mirrorSending: false, sendWithDecision: false, channelQueues: false });
+  return runNotification(input, { mirrorSending: false, sendWithDecision: false, channelQueues: false, waitsOnlyAhead: false });
 }
 
 /** Runs started before V3, identical to V3 but for SENDING, which they also write to NotificationStatus. */
 export async function notificationWorkflowV2(input: NotificationInput): Promise<NotificationResult> {
-  return runNotification(input, { mirrorSending: true, sendWithDecision: false, channelQueues: false });
+  return runNotification(input, { mirrorSending: true, sendWithDecision: false, channelQueues: false, waitsOnlyAhead: false });
 }
 
 async function runNotification(input: NotificationInput, shape: Shape): Promise<NotificationResult> {
@@ -217,12 +228,15 @@ async function runNotification(input: NotificationInput, shape: Shape): Promise<
       if (workflowInfo().continueAsNewSuggested && allHandlersFinished()) {
         const carried: ResumeState = { seq: s.seq, status: s.status as ResumeState['status'], reason: s.reason, deferReason: s.deferReason, dueAt: iso(s.dueAt) };
         // The next run keeps this run's workflow type, and so its shape.
-        return await continueAsNew<typeof notificationWorkflowV5>({ ...input, content: s.content, scheduledAt: s.scheduledAt, resume: carried });
+        return await continueAsNew<typeof notificationWorkflowV6>({ ...input, content: s.content, scheduledAt: s.scheduledAt, resume: carried });
       }
       // A durable timer that a queued command cuts short: survives restarts, costs nothing while it waits.
       // Its summary says in the UI what it waits for; the metadata is not part of what a replay compares.
       explain();
-      if (await condition(() => s.inbox.length > 0, Math.max(1, s.dueAt - Date.now()), { summary: waitSummary(statusView(input, s)) })) continue;
+      const untilDue = s.dueAt - Date.now();
+      if (untilDue > 0 || !shape.waitsOnlyAhead) {
+        if (await condition(() => s.inbox.length > 0, Math.max(1, untilDue), { summary: waitSummary(statusView(input, s)) })) continue;
+      }
 
       const due = {
         notificationId: input.notificationId,

@@ -4,7 +4,7 @@ import { apiError } from '../api/errors';
 import type { Database, Executor } from '../db';
 import { findPreferences, recipientLoad } from '../db/recipients';
 import { admissionWait, throttleEnabled, type ThrottleRule } from '../policy/throttle';
-import { acceptNotification, findByIdempotencyKey, withdrawNotification, type NotificationRow } from '../db/notifications';
+import { acceptNotification, findByIdempotencyKey, findNotification, withdrawNotification, type NotificationRow } from '../db/notifications';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { DeliveryReporter } from '../reports';
@@ -188,9 +188,11 @@ export async function createNotification(
   // The older workflows end CANCELLED(replaced) now rather than at their due time.
   const { replaced } = accepted;
   await Promise.all(
-    replaced.map((oldId) =>
-      temporal.supersede(oldId, id).catch((err) => log.warn({ err, notificationId: oldId }, 'supersede signal failed; the due-time check will catch it')),
-    ),
+    replaced.map(async (oldId) => {
+      const older = await findNotification(db, oldId);
+      if (!older) return;
+      await temporal.supersede(inputOf(older), id).catch((err) => log.warn({ err, notificationId: oldId }, 'supersede signal failed; the due-time check will catch it'));
+    }),
   );
   // What was accepted, without reading it back.
   return { id, replay: false, replaced, detail: detailOf(accepted.row, { transitions: [accepted.accepted], attempts: [] }) };

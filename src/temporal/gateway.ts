@@ -5,7 +5,9 @@ import {
   WorkflowUpdateFailedError,
   WorkflowUpdateRPCTimeoutOrCancelledError,
   type Client,
+  type WorkflowHandle,
 } from '@temporalio/client';
+import { tsToMs } from '@temporalio/common/lib/time';
 import createHttpError, { isHttpError } from 'http-errors';
 import {
   cancelUpdate,
@@ -27,13 +29,19 @@ import {
   type StatusView,
   type TooLateDetails,
 } from '../../workflows/definitions';
-import type { deadLetterBatchWorkflow, notificationWorkflowV5 } from '../../workflows';
+import type { deadLetterBatchWorkflow, notificationWorkflowV6 } from '../../workflows';
 import { notificationDetails, notificationSummary } from '../../workflows/summaries';
 
 const UPDATE_DEADLINE_MS = 30_000;
 /** A start is one call to the frontend, with no worker in the way: 15 s (over twice the worst p99 an overloaded dev server showed) means it is not answering. */
 const START_DEADLINE_MS = 15_000;
 const GRPC_DEADLINE_EXCEEDED = 4;
+
+/** The start delay that makes a run's first workflow task come at its due time; none when already due. */
+function startDelayUntil(scheduledAt: string): { startDelay?: number } {
+  const ms = Date.parse(scheduledAt) - Date.now();
+  return ms > 0 ? { startDelay: ms } : {};
+}
 
 /** A definitive answer to a cancel or change: it happened, or it came too late (and why). */
 export type ControlOutcome =
@@ -65,32 +73,43 @@ export class TemporalGateway {
     try {
       // Bounded like an update: with the cluster away the client would retry for tens of seconds; the
       // caller answers 503 and the client's retry with the same key starts it (USE_EXISTING).
-      await this.bounded(START_DEADLINE_MS, 'the start', () => this.client.workflow.start<typeof notificationWorkflowV5>('notificationWorkflowV5', {
-        workflowId: input.notificationId,
-        taskQueue: this.taskQueue,
-        args: [input],
-        workflowIdConflictPolicy: 'USE_EXISTING',
-        workflowIdReusePolicy: redrive ? 'ALLOW_DUPLICATE' : 'REJECT_DUPLICATE',
-        // What the Temporal UI shows for the run: who gets what, and what was asked for.
-        staticSummary: notificationSummary(input),
-        staticDetails: notificationDetails(input),
-        typedSearchAttributes: [
-          { key: NotificationStatusKey, value: 'SCHEDULED' },
-          { key: NotificationTypeKey, value: input.type },
-          { key: ScheduledAtKey, value: new Date(input.scheduledAt) },
-          ...(this.options.encrypted
-            ? []
-            : [
-                { key: UserIdKey, value: input.userId },
-                { key: NotificationSummaryKey, value: notificationSummary(input) },
-              ]),
-        ],
-      }));
+      await this.bounded(START_DEADLINE_MS, 'the start', () =>
+        this.client.workflow.start<typeof notificationWorkflowV6>('notificationWorkflowV6', {
+          ...this.startOptions(input, redrive),
+          // No workflow task until the due time: nothing runs, and no timer is kept, while it waits.
+          ...startDelayUntil(input.scheduledAt),
+        }),
+      );
       return true;
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) return false;
       throw err;
     }
+  }
+
+  /** How a notification's run starts: its id, type, UI summary and search attributes. */
+  private startOptions(input: NotificationInput, redrive: boolean) {
+    return {
+      workflowId: input.notificationId,
+      taskQueue: this.taskQueue,
+      args: [input] as [NotificationInput],
+      workflowIdConflictPolicy: 'USE_EXISTING' as const,
+      workflowIdReusePolicy: redrive ? ('ALLOW_DUPLICATE' as const) : ('REJECT_DUPLICATE' as const),
+      // What the Temporal UI shows for the run: who gets what, and what was asked for.
+      staticSummary: notificationSummary(input),
+      staticDetails: notificationDetails(input),
+      typedSearchAttributes: [
+        { key: NotificationStatusKey, value: 'SCHEDULED' },
+        { key: NotificationTypeKey, value: input.type },
+        { key: ScheduledAtKey, value: new Date(input.scheduledAt) },
+        ...(this.options.encrypted
+          ? []
+          : [
+              { key: UserIdKey, value: input.userId },
+              { key: NotificationSummaryKey, value: notificationSummary(input) },
+            ]),
+      ],
+    };
   }
 
   /** Starts a bulk redrive or discard under `operationId`; it runs in the worker. */
@@ -130,18 +149,42 @@ export class TemporalGateway {
    * The live view of a running notification; undefined once its run has closed, or when no worker
    * answers within two seconds (a query needs one), so a GET never hangs on a worker outage.
    */
-  async status(notificationId: string): Promise<StatusView | undefined> {
+  async status(notificationId: string, scheduledAt: string): Promise<StatusView | undefined> {
+    const handle = this.client.workflow.getHandle(notificationId);
     try {
-      const handle = this.client.workflow.getHandle(notificationId);
       return await this.client.connection.withDeadline(Date.now() + 2000, () => handle.query(statusQuery));
     } catch {
-      return undefined;
+      // A run in its start delay has run no code, so it cannot answer a query: as accepted, it waits for its due time.
+      return (await this.inStartDelay(handle).catch(() => false))
+        ? { notificationId, phase: 'SCHEDULED', reason: 'accepted', scheduledAt, nextWakeAt: scheduledAt, targets: [] }
+        : undefined;
     }
   }
 
-  /** Best effort: Postgres holds `replacedBy` too, and the due-time checks honour it. */
-  async supersede(notificationId: string, byNotificationId: string): Promise<void> {
-    await this.client.workflow.getHandle(notificationId).signal(supersedeSignal, byNotificationId);
+  /** Whether the run is open and its first workflow task still waits for the end of its start delay. */
+  private async inStartDelay(handle: WorkflowHandle): Promise<boolean> {
+    const { status, raw } = await this.client.connection.withDeadline(Date.now() + 2000, () => handle.describe());
+    const firstTaskAt = raw.workflowExecutionInfo?.executionTime;
+    return status.name === 'RUNNING' && raw.workflowExecutionInfo?.historyLength?.toString() === '1' && firstTaskAt != null && tsToMs(firstTaskAt) > Date.now() - 1000;
+  }
+
+  /**
+   * Ends an older notification CANCELLED(replaced) now. A run still in its start delay takes a plain
+   * signal only at its due time, so this is a signal-with-start: it wakes such a run at once, signals
+   * a running one, and starts one whose start was lost (the create died in between) only to end it.
+   * A closed run is left alone. Best effort: Postgres holds `replacedBy` too, and the due-time checks
+   * honour it.
+   */
+  async supersede(older: NotificationInput, byNotificationId: string): Promise<void> {
+    try {
+      await this.client.workflow.signalWithStart<typeof notificationWorkflowV6, [string]>('notificationWorkflowV6', {
+        ...this.startOptions(older, false),
+        signal: supersedeSignal,
+        signalArgs: [byNotificationId],
+      });
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    }
   }
 
   async recheck(notificationId: string): Promise<void> {

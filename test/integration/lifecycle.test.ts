@@ -1,4 +1,4 @@
-import { cancelSignal, rescheduleSignal } from '../../workflows/definitions';
+import { cancelSignal, cancelUpdate, changeUpdate } from '../../workflows/definitions';
 import { client, inSeconds, statusesOf, webhookWorld } from '../setup/scenario';
 import { startTestStack, type TestStack } from '../setup/stack';
 import { startWebhookReceiver, type WebhookReceiver } from '../setup/webhook-receiver';
@@ -38,12 +38,25 @@ describe('notification lifecycle on a real Temporal dev server', () => {
       expect(late.body.error.message).toContain(done.sendingStartedAt);
     });
 
-    test('an operator can cancel with `temporal workflow signal --name cancel`', async () => {
+    test('an operator cancels at once with `temporal workflow update execute --name cancelNotification`', async () => {
       const userId = await w.recipient();
-      const created = await w.api.create(webhook(userId, { scheduledAt: inSeconds(60) }));
+      const created = await w.api.create(webhook(userId, { scheduledAt: inSeconds(3600) }));
+      const view = await w.stack.temporal.client.workflow.getHandle(created.body.id).executeUpdate(cancelUpdate, { args: ['operator'] });
+      expect(view.phase).toBe('CANCELLED');
+      const detail = await w.api.get(created.body.id);
+      expect(detail.body.status).toBe('CANCELLED');
+      expect(detail.body.transitions.at(-1)).toMatchObject({ to: 'CANCELLED', reason: 'requested', details: { note: 'operator' } });
+    });
+
+    test('a `cancel` signal to a notification still waiting for its start is carried out when it comes due: it never sends', async () => {
+      const userId = await w.recipient();
+      const created = await w.api.create(webhook(userId, { scheduledAt: inSeconds(3) }));
       await w.stack.temporal.client.workflow.getHandle(created.body.id).signal(cancelSignal, 'operator');
-      const detail = await w.api.waitFor(created.body.id, 'CANCELLED');
-      expect(detail.transitions.at(-1)).toMatchObject({ to: 'CANCELLED', reason: 'requested', details: { note: 'operator' } });
+      expect((await w.api.get(created.body.id)).body.status).toBe('SCHEDULED');
+      const detail = await w.api.waitFor(created.body.id, 'CANCELLED', 'DELIVERED', 'FAILED', 'EXPIRED');
+      expect(statusesOf(detail)).toEqual(['SCHEDULED(accepted)', 'CANCELLED(requested)']);
+      expect(detail.transitions.at(-1)).toMatchObject({ details: { note: 'operator' } });
+      expect(deliveriesTo(userId)).toHaveLength(0);
     });
   });
 
@@ -69,11 +82,11 @@ describe('notification lifecycle on a real Temporal dev server', () => {
       expect(JSON.parse(deliveriesTo(userId)[0].body).data).toMatchObject({ title: 'New', body: 'replacement text' });
     });
 
-    test('the reschedule signal works for operators too', async () => {
+    test('operators reschedule with `temporal workflow update execute --name changeNotification`', async () => {
       const userId = await w.recipient();
       const created = await w.api.create(webhook(userId, { scheduledAt: inSeconds(3600) }));
       const newTime = inSeconds(1);
-      await w.stack.temporal.client.workflow.getHandle(created.body.id).signal(rescheduleSignal, newTime);
+      await w.stack.temporal.client.workflow.getHandle(created.body.id).executeUpdate(changeUpdate, { args: [{ scheduledAt: newTime }] });
       const done = await w.api.waitFor(created.body.id, 'DELIVERED', 'FAILED', 'CANCELLED', 'EXPIRED');
       expect(statusesOf(done)).toEqual(['SCHEDULED(accepted)', 'SCHEDULED(rescheduled)', 'SENDING', 'DELIVERED']);
       expect(done.scheduledAt).toBe(newTime);

@@ -1,9 +1,9 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isDeepStrictEqual } from 'node:util';
-import { WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import postgres from 'postgres';
-import { cancelSignal, TERMINAL_STATUSES } from '../../workflows/definitions';
+import { cancelSignal, changeUpdate, TERMINAL_STATUSES } from '../../workflows/definitions';
 import { eventually, type ApiResponse } from '../setup/http';
 import { inSeconds, statusesOf, webhookWorld, type WebhookWorld } from '../setup/scenario';
 
@@ -35,12 +35,16 @@ function spread(trials: number, min: number, max: number): number[] {
 const answerOf = (r: ApiResponse) =>
   r.status < 300 ? `${r.status} ${r.body?.status}` : `${r.status} ${r.body?.error?.code}: ${r.body?.error?.message} ${JSON.stringify(r.body?.error?.details ?? null)}`;
 
-/** A pending notification's workflow has nothing in flight: its last workflow task started a timer and scheduled no activity. */
+/**
+ * A pending notification's workflow has nothing in flight: it waits for the end of its start delay
+ * (no workflow task yet), or its last workflow task started a timer and scheduled no activity.
+ */
 async function asleep(w: WebhookWorld, id: string): Promise<void> {
   const handle = w.stack.temporal.client.workflow.getHandle(id);
   await eventually(
     async () => (await handle.fetchHistory()).events ?? [],
     (events) => {
+      if (events.length === 1 && events[0].workflowExecutionStartedEventAttributes?.firstWorkflowTaskBackoff) return true;
       let last = events.length - 1;
       while (last >= 0 && events[last].workflowTaskCompletedEventAttributes == null) last--;
       const tail = events.slice(last + 1);
@@ -49,7 +53,7 @@ async function asleep(w: WebhookWorld, id: string): Promise<void> {
         !tail.some((e) => e.activityTaskScheduledEventAttributes != null || e.workflowTaskScheduledEventAttributes != null)
       );
     },
-    { what: `the workflow of ${id} to sleep on a timer`, show: (events) => `${events.length} events, the last ${JSON.stringify(Object.keys(events.at(-1) ?? {}))}` },
+    { what: `the workflow of ${id} to wait for its start or sleep on a timer`, show: (events) => `${events.length} events, the last ${JSON.stringify(Object.keys(events.at(-1) ?? {}))}` },
   );
 }
 
@@ -131,13 +135,22 @@ describe('races a client of the API can notice', () => {
     }
   }
 
-  /** A notification for a fresh recipient, due in an hour, whose workflow is asleep. */
-  async function pending(extra: Record<string, unknown> = {}) {
+  /**
+   * A notification for a fresh recipient, due in an hour, whose workflow is asleep. `awake`: its run
+   * has started and sleeps on a timer, as one that a plain signal reaches at once (a run still in its
+   * start delay takes signals only at its due time); an update the workflow refuses wakes it.
+   */
+  async function pending({ awake = false } = {}) {
     const userId = await w.recipient();
-    const created = await w.api.create({ userId, channels: ['webhook'], scheduledAt: inSeconds(3600), content: { body: `for ${userId}` }, ...extra });
+    const created = await w.api.create({ userId, channels: ['webhook'], scheduledAt: inSeconds(3600), content: { body: `for ${userId}` } });
     expect(created.status).toBe(202);
-    await asleep(w, created.body.id);
-    return { userId, id: created.body.id as string };
+    const id = created.body.id as string;
+    if (awake) {
+      const refused = await w.stack.temporal.client.workflow.getHandle(id).executeUpdate(changeUpdate, { args: [{}] }).then(() => undefined, (err: unknown) => err);
+      expect(refused).toBeInstanceOf(WorkflowUpdateFailedError);
+    }
+    await asleep(w, id);
+    return { userId, id };
   }
 
   /** Each PATCH of a trial carries a change of its own kind: a new due time or new content. */
@@ -185,7 +198,7 @@ describe('races a client of the API can notice', () => {
 
     test(`while Postgres is slow to record an operator's cancel signal, a DELETE answers 200 CANCELLED (${SLOW_TRIALS} trials)`, async () => {
       const results = await concurrently(SLOW_TRIALS, 100, async (n) => {
-        const { id } = await pending();
+        const { id } = await pending({ awake: true });
         // Not awaited inside: a DELETE that rightly waits for the record must not hold the lock open.
         const { answer } = await whileRecordingIsSlow(id, 1000, async () => {
           await w.stack.temporal.client.workflow.getHandle(id).signal(cancelSignal, 'op');

@@ -11,8 +11,8 @@ import { startService } from '../setup/service';
 
 /*
  * An operator who opens a notification in the Temporal UI reads what it is and why it waits without
- * decoding its input: the run's summary and details, the summary of the timer it sleeps on, and its
- * current details. These are the data the UI shows, read through the same APIs the UI calls.
+ * decoding its input: the run's summary and details, its execution time (the due time, while it
+ * waits on its start delay), the summary of the timer it sleeps on once woken, and its current details. These are the data the UI shows, read through the same APIs the UI calls.
  */
 describe('the Temporal UI explains each notification', () => {
   const UI = 'http://127.0.0.1:8233';
@@ -31,7 +31,7 @@ describe('the Temporal UI explains each notification', () => {
     return metadata.currentDetails ?? '';
   }
 
-  test('a sleeping notification: summary, details, timer and current details; the API links to the run', async () => {
+  test('a sleeping notification: summary, details, start time, then timer and current details once woken; the API links to the run', async () => {
     const userId = await w.recipient();
     const scheduledAt = inSeconds(3600);
     const created = await w.api.create({ userId, type: 'bedtime', category: 'coaching', channels: ['webhook'], content: { title: 'Time to sleep', body: 'private words' }, scheduledAt });
@@ -46,7 +46,13 @@ describe('the Temporal UI explains each notification', () => {
     expect(details).toContain(`**Due** ${created.body.scheduledAt}`);
     // The body is the recipient's business, not the operator's list view.
     expect(`${await description.staticSummary()}${details}`).not.toContain('private words');
+    // Until it is due the run waits on its start delay: the UI's "Execution Time" is the due time, and no code has run.
+    const executionTime = description.raw.workflowExecutionInfo?.executionTime;
+    expect(Math.abs(Number(executionTime?.seconds) * 1000 - Date.parse(scheduledAt))).toBeLessThan(2000);
+    expect(await timerSummaries(id)).toEqual([]);
 
+    // Woken before its due time (here by a change of content), it sleeps on a timer that says what it waits for.
+    expect((await w.api.patch(id, { content: { title: 'Time to sleep', body: 'other private words' } })).status).toBe(200);
     await eventually(() => timerSummaries(id), (t) => t.length === 1, { what: 'the sleep timer' });
     expect(await timerSummaries(id)).toEqual([`until ${new Date(scheduledAt).toISOString()} (scheduledAt)`]);
     expect(await currentDetails(id)).toBe(
@@ -73,8 +79,8 @@ describe('the Temporal UI explains each notification', () => {
     const created = await w.api.create({ userId, channels: ['webhook'], content: { title: 'Later', body: 'x' } });
     const deferred = await w.api.waitFor(created.body.id, 'DEFERRED');
     const until = deferred.live.nextWakeAt;
-    // Postgres says DEFERRED a moment before the run starts its timer.
-    const timers = await eventually(() => timerSummaries(created.body.id), (t) => t.length >= 2, { what: 'the deferral timer' });
+    // Postgres says DEFERRED a moment before the run starts its timer (its first: it was due at once).
+    const timers = await eventually(() => timerSummaries(created.body.id), (t) => t.length >= 1, { what: 'the deferral timer' });
     expect(timers.at(-1)).toBe(`deferred (quiet_hours) until ${until}`);
     expect(await currentDetails(created.body.id)).toBe(`**DEFERRED** (quiet_hours): the checks said not yet; they run again at ${until}.`);
 

@@ -32,7 +32,7 @@ describe('replaying committed workflow histories', () => {
   test('every lifecycle path has a fixture, for runs started by every workflow version', () => {
     const paths = ['cancelled', 'changed', 'deferred', 'delivered', 'replaced'];
     expect(fixtures).toEqual(expect.arrayContaining(paths.map((p) => `v1/${p}.json`)));
-    for (const version of ['v2', 'v3', 'v4', 'v5']) {
+    for (const version of ['v2', 'v3', 'v4', 'v5', 'v6']) {
       expect(fixtures).toEqual(
         expect.arrayContaining([...paths, 'deferred-changed', 'workflow-cancelled', 'failed', 'expired'].map((p) => `${version}/${p}.json`)),
       );
@@ -44,6 +44,8 @@ describe('replaying committed workflow histories', () => {
     expect(fixtures).toEqual(expect.arrayContaining(['v4/retried.json', 'v4/fanned-out.json']));
     // V5 runs the same sends on each channel's own task queue.
     expect(fixtures).toEqual(expect.arrayContaining(['v5/retried.json', 'v5/fanned-out.json']));
+    // V6 starts with a start delay until the due time, and waits on a timer only for a due time still ahead.
+    expect(fixtures).toEqual(expect.arrayContaining(['v6/retried.json', 'v6/fanned-out.json', 'v6/redriven.json']));
     // Not a notification: the bulk dead-letter operation's own workflow.
     expect(fixtures).toContain('v3/dead-letter-batch.json');
   });
@@ -73,7 +75,8 @@ describe('replaying committed workflow histories', () => {
          exports.notificationWorkflowV2 = exports.notificationWorkflow;
          exports.notificationWorkflowV3 = exports.notificationWorkflow;
          exports.notificationWorkflowV4 = exports.notificationWorkflow;
-         exports.notificationWorkflowV5 = exports.notificationWorkflow;`,
+         exports.notificationWorkflowV5 = exports.notificationWorkflow;
+         exports.notificationWorkflowV6 = exports.notificationWorkflow;`,
       );
       const { code } = await bundleWorkflowCode({
         workflowsPath: path.join(dir, 'workflows.js'),
@@ -84,7 +87,7 @@ describe('replaying committed workflow histories', () => {
         }),
         logger: { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: console.error },
       });
-      for (const fixture of ['v1/delivered.json', 'v2/delivered.json', 'v3/delivered.json', 'v4/delivered.json', 'v5/delivered.json']) {
+      for (const fixture of ['v1/delivered.json', 'v2/delivered.json', 'v3/delivered.json', 'v4/delivered.json', 'v5/delivered.json', 'v6/delivered.json']) {
         const replay = Worker.runReplayHistory({ workflowBundle: { code } }, load(fixture), fixture);
         const error = await replay.then(() => undefined, (err: unknown) => err);
         expect(error).toBeInstanceOf(DeterminismViolationError);
