@@ -148,24 +148,26 @@ export class TemporalGateway {
   /**
    * The live view of a running notification; undefined once its run has closed, or when no worker
    * answers within two seconds (a query needs one), so a GET never hangs on a worker outage.
+   * `untouchedSince`: the notification has recorded nothing since its acceptance, due at this time.
+   * Its run may still wait on its start delay, and such a run has run no code to answer a query:
+   * when Temporal confirms that, the view is the accepted one, waking at the due time.
    */
-  async status(notificationId: string, scheduledAt: string): Promise<StatusView | undefined> {
+  async status(notificationId: string, untouchedSince?: { scheduledAt: string }): Promise<StatusView | undefined> {
     const handle = this.client.workflow.getHandle(notificationId);
     try {
       return await this.client.connection.withDeadline(Date.now() + 2000, () => handle.query(statusQuery));
     } catch {
-      // A run in its start delay has run no code, so it cannot answer a query: as accepted, it waits for its due time.
-      return (await this.inStartDelay(handle).catch(() => false))
-        ? { notificationId, phase: 'SCHEDULED', reason: 'accepted', scheduledAt, nextWakeAt: scheduledAt, targets: [] }
-        : undefined;
+      if (!untouchedSince || !(await this.inStartDelay(handle).catch(() => false))) return undefined;
+      const { scheduledAt } = untouchedSince;
+      return { notificationId, phase: 'SCHEDULED', reason: 'accepted', scheduledAt, nextWakeAt: scheduledAt, targets: [] };
     }
   }
 
-  /** Whether the run is open and its first workflow task still waits for the end of its start delay. */
+  /** Whether the run is open and the end of its start delay (its first workflow task) is still ahead. */
   private async inStartDelay(handle: WorkflowHandle): Promise<boolean> {
     const { status, raw } = await this.client.connection.withDeadline(Date.now() + 2000, () => handle.describe());
     const firstTaskAt = raw.workflowExecutionInfo?.executionTime;
-    return status.name === 'RUNNING' && raw.workflowExecutionInfo?.historyLength?.toString() === '1' && firstTaskAt != null && tsToMs(firstTaskAt) > Date.now() - 1000;
+    return status.name === 'RUNNING' && firstTaskAt != null && tsToMs(firstTaskAt) > Date.now();
   }
 
   /**

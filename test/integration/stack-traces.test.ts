@@ -6,7 +6,10 @@ import { Client, Connection } from '@temporalio/client';
 import { client, inSeconds } from '../setup/scenario';
 import { startIsolatedService } from '../setup/service';
 
-/** What `__stack_trace` answers for a sleeping notification: the stack, or the error it failed with. */
+/**
+ * What `__stack_trace` answers for a sleeping notification: the stack, or the error it failed with.
+ * A change wakes its run first: until then it waits on its start delay and has no code running to ask.
+ */
 async function stackTraceQuery(extraEnv: Record<string, string>): Promise<{ stack?: string; error?: string }> {
   const service = await startIsolatedService(extraEnv);
   const connection = await Connection.connect({ address: process.env.TEST_TEMPORAL_ADDRESS! });
@@ -14,6 +17,7 @@ async function stackTraceQuery(extraEnv: Record<string, string>): Promise<{ stac
   try {
     const created = await api.create({ userId: 'stack-trace-user', channels: ['webhook'], scheduledAt: inSeconds(3600), content: { body: 'hi' } });
     expect(created.status).toBe(202);
+    expect((await api.patch(created.body.id, { content: { body: 'changed' } })).status).toBe(200);
     const answer = await new Client({ connection }).workflow
       .getHandle(created.body.id)
       .query<string>('__stack_trace')

@@ -50,6 +50,8 @@ describe('the Temporal UI explains each notification', () => {
     const executionTime = description.raw.workflowExecutionInfo?.executionTime;
     expect(Math.abs(Number(executionTime?.seconds) * 1000 - Date.parse(scheduledAt))).toBeLessThan(2000);
     expect(await timerSummaries(id)).toEqual([]);
+    // The API still explains it live, although the run cannot answer a query before it has run any code.
+    expect((await w.api.get(id)).body.live).toMatchObject({ phase: 'SCHEDULED', reason: 'accepted', nextWakeAt: new Date(scheduledAt).toISOString() });
 
     // Woken before its due time (here by a change of content), it sleeps on a timer that says what it waits for.
     expect((await w.api.patch(id, { content: { title: 'Time to sleep', body: 'other private words' } })).status).toBe(200);

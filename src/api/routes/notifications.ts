@@ -162,7 +162,10 @@ export function notificationRoutes(deps: CreateDeps): Router {
     const detail = await notificationDetail(deps.db, req.params.id);
     if (!detail) throw apiError(404, 'notification_not_found', `no notification with id ${req.params.id}`);
     // A pending or sending notification also explains itself live: next wake-up, why deferred, targets so far.
-    const live = ['SCHEDULED', 'DEFERRED', 'SENDING'].includes(detail.status) ? await deps.temporal.status(detail.id, detail.scheduledAt.toISOString()) : undefined;
+    const untouched = detail.status === 'SCHEDULED' && detail.transitions.length === 1;
+    const live = ['SCHEDULED', 'DEFERRED', 'SENDING'].includes(detail.status)
+      ? await deps.temporal.status(detail.id, untouched ? { scheduledAt: detail.scheduledAt.toISOString() } : undefined)
+      : undefined;
     const temporalUiUrl = deps.temporal.uiLink(detail.id);
     res.json({ ...detail, ...(live ? { live } : {}), ...(temporalUiUrl ? { temporalUiUrl } : {}) });
   }));
