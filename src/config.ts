@@ -115,6 +115,9 @@ const envSchema = z.object({
       }
     }),
   CODEC_CORS_ORIGINS: csv,
+  // A notification due at least this far ahead starts with a start delay until its due time; a sooner
+  // one starts at once and sleeps on a timer, warm in the worker's cache (docs/workflow.md).
+  START_DELAY_FROM: duration('1m'),
   TEMPORAL_UI_URL: z.url({ protocol: /^https?$/, error: 'expected the http(s) URL of the Temporal Web UI' }).optional(),
   WORKFLOW_BUNDLE_PATH: z.string().optional(),
   WORKER_SHUTDOWN_GRACE: duration('20s'),
@@ -230,6 +233,8 @@ export interface Config {
     codecCorsOrigins: string[];
     /** The Temporal Web UI, for links from the API to a notification's run; the embedded server's own UI by default. */
     uiUrl?: string;
+    /** A notification due at least this far ahead (ms) starts with a start delay; a sooner one sleeps on a timer. */
+    startDelayFromMs: number;
     namespace: string;
     taskQueue: string;
     devServer: { port: number; uiPort: number; dbFile: string; cliPath?: string };
@@ -398,6 +403,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       uiUrl,
       namespace: e.TEMPORAL_NAMESPACE,
       taskQueue: e.TEMPORAL_TASK_QUEUE,
+      startDelayFromMs: e.START_DELAY_FROM,
       devServer: {
         port: e.TEMPORAL_DEV_PORT,
         uiPort: e.TEMPORAL_UI_PORT,

@@ -64,7 +64,7 @@ export async function startStack({ config, log, temporalAddress, run, workflowBu
     new Client({ connection, namespace: config.temporal.namespace, dataConverter }),
     config.temporal.taskQueue,
     config.temporal.uiUrl,
-    { encrypted: Boolean(config.temporal.encryptionKeys) },
+    { encrypted: Boolean(config.temporal.encryptionKeys), startDelayFromMs: config.temporal.startDelayFromMs },
   );
 
   const reporter = countingTransitions(createDeliveryReporter(config.reports, database.db, log, metrics), metrics);

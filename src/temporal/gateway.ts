@@ -37,10 +37,14 @@ const UPDATE_DEADLINE_MS = 30_000;
 const START_DEADLINE_MS = 15_000;
 const GRPC_DEADLINE_EXCEEDED = 4;
 
-/** The start delay that makes a run's first workflow task come at its due time; none when already due. */
-function startDelayUntil(scheduledAt: string): { startDelay?: number } {
+/**
+ * The start delay that makes a run's first workflow task come at its due time, for a notification
+ * due at least `fromMs` ahead. A sooner one starts at once: its workflow is created now and likely
+ * still in the worker's cache when it is due, so a burst due soon costs little at its due time.
+ */
+function startDelayUntil(scheduledAt: string, fromMs: number): { startDelay?: number } {
   const ms = Date.parse(scheduledAt) - Date.now();
-  return ms > 0 ? { startDelay: ms } : {};
+  return ms > 0 && ms >= fromMs ? { startDelay: ms } : {};
 }
 
 /** A definitive answer to a cancel or change: it happened, or it came too late (and why). */
@@ -54,8 +58,11 @@ export class TemporalGateway {
     readonly client: Client,
     private readonly taskQueue: string,
     private readonly uiUrl?: string,
-    /** Payloads are encrypted: search attributes, which Temporal indexes in the clear, then carry no user id or text. */
-    private readonly options: { encrypted?: boolean } = {},
+    /**
+     * `encrypted`: payloads are encrypted, so search attributes (indexed in the clear) carry no user id
+     * or text. `startDelayFromMs`: START_DELAY_FROM.
+     */
+    private readonly options: { encrypted?: boolean; startDelayFromMs?: number } = {},
   ) {}
 
   /** The notification's run in the Temporal Web UI (its latest run, history tab); undefined when no UI is configured. */
@@ -77,7 +84,7 @@ export class TemporalGateway {
         this.client.workflow.start<typeof notificationWorkflowV6>('notificationWorkflowV6', {
           ...this.startOptions(input, redrive),
           // No workflow task until the due time: nothing runs, and no timer is kept, while it waits.
-          ...startDelayUntil(input.scheduledAt),
+          ...startDelayUntil(input.scheduledAt, this.options.startDelayFromMs ?? 0),
         }),
       );
       return true;

@@ -4,7 +4,8 @@ import { startTestStack, type TestStack } from '../setup/stack';
 import { startWebhookReceiver, type WebhookReceiver } from '../setup/webhook-receiver';
 
 describe('notification lifecycle on a real Temporal dev server', () => {
-  const w = webhookWorld('life', { env: { DELIVERY_OFF_RECHECK: '1s', THROTTLE_BURST: '0' } });
+  // START_DELAY_FROM 2s: a notification due 2 s or more ahead waits on a start delay, as one due over a minute ahead does by default.
+  const w = webhookWorld('life', { env: { DELIVERY_OFF_RECHECK: '1s', THROTTLE_BURST: '0', START_DELAY_FROM: '2s' } });
   const deliveriesTo = (userId: string) => w.receiver.received.filter((r) => JSON.parse(r.body).data.userId === userId);
   const webhook = (userId: string, extra: Record<string, unknown> = {}) => ({
     userId,

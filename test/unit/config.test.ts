@@ -64,6 +64,12 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ WORKER_STICKY_QUEUE_TIMEOUT: '0s' })).toThrow(/WORKER_STICKY_QUEUE_TIMEOUT: must be longer than zero/);
   });
 
+  test('a notification due a minute or more ahead starts with a start delay unless START_DELAY_FROM says otherwise', () => {
+    expect(loadConfig({}).temporal.startDelayFromMs).toBe(60_000);
+    expect(loadConfig({ START_DELAY_FROM: '0s' }).temporal.startDelayFromMs).toBe(0);
+    expect(() => loadConfig({ START_DELAY_FROM: 'soon' })).toThrow(/START_DELAY_FROM: /);
+  });
+
   test('the workflow thread heap is unbounded unless set', () => {
     const heap = (env: Record<string, string>) => loadConfig(env).temporal.worker.workflowHeapMb;
     expect(heap({})).toBeUndefined();
