@@ -93,7 +93,11 @@ export const liveStatusSchema = z
     replacedBy: z.string().optional(),
     targets: z.array(targetResult),
   })
-  .meta({ id: 'LiveStatus', description: "The running workflow's own answer: next wake-up, why deferred, targets so far." });
+  .meta({
+    id: 'LiveStatus',
+    description:
+      "The running workflow's own answer: next wake-up, why deferred, targets so far. For a run still waiting on its start delay (it has run no code yet), the accepted state, once Temporal confirms the wait.",
+  });
 
 export const createdNotificationSchema = notificationDetailSchema
   .extend({ replaced: z.array(z.string()).meta({ description: 'Older notifications this one replaced (collapse key or replacement window).' }) })
