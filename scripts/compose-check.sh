@@ -14,7 +14,7 @@ elif command -v docker-compose >/dev/null 2>&1 && docker-compose version 2>/dev/
 else
   if [ ! -x .tools/bin/docker-compose ]; then
     echo "compose-check: building Docker Compose $COMPOSE_VERSION into .tools/bin" >&2
-    mkdir -p .tools/compose
+    mkdir -p .tools/compose .tools/bin
     GOBIN="$ROOT/.tools/compose" go install "github.com/docker/compose/v2/cmd@$COMPOSE_VERSION" >&2
     mv .tools/compose/cmd .tools/bin/docker-compose
   fi
