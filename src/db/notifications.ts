@@ -85,7 +85,7 @@ export async function acceptNotification(db: Database, input: NotificationInput,
   let refuses = false;
   if (!input.collapseKey) {
     const result = await insert(db, unlocked);
-    if (result.inserted === 1) return { row, accepted, replaced: [] as string[] };
+    if (result.inserted === 1) return { row, accepted, replaced: [] as NotificationRow[] };
     refuses = Boolean(overLimitWait) && result.refusesOverLimit;
     if (result.replaceWindow <= 0 && !refuses) return undefined;
   }
@@ -122,6 +122,12 @@ function acceptedRow(input: NotificationInput): NotificationRow {
     updatedAt: createdAt,
   };
 }
+
+/**
+ * Nothing recorded since its acceptance: its workflow may never have started (the create died before
+ * the start) or may still wait on its start delay, running no code until its due time.
+ */
+export const untouchedSinceAcceptance = (row: Pick<NotificationRow, 'status' | 'statusSeq'>): boolean => row.status === 'SCHEDULED' && row.statusSeq === 1;
 
 /** Takes back an accepted notification whose workflow could not start: the row, and its claims on others. */
 export async function withdrawNotification(db: Database, id: string): Promise<void> {
@@ -241,8 +247,8 @@ export async function findTransition(db: Executor, notificationId: string, seq: 
   return row;
 }
 
-/** Marks the user's pending notifications that `input` replaces: same collapse key, or due within ±windowMinutes of it. */
-async function claimReplaced(tx: Executor, input: NotificationInput, windowMinutes: number): Promise<string[]> {
+/** Marks the user's pending notifications that `input` replaces (same collapse key, or due within ±windowMinutes of it) and returns them as now stored. */
+async function claimReplaced(tx: Executor, input: NotificationInput, windowMinutes: number): Promise<NotificationRow[]> {
   const dueAt = new Date(input.scheduledAt);
   const near =
     windowMinutes > 0
@@ -250,7 +256,7 @@ async function claimReplaced(tx: Executor, input: NotificationInput, windowMinut
       : undefined;
   const sameKey = input.collapseKey ? eq(notifications.collapseKey, input.collapseKey) : undefined;
   if (!near && !sameKey) return [];
-  const replaced = await tx
+  return tx
     .update(notifications)
     .set({ replacedBy: input.notificationId, updatedAt: sql`now()` })
     .where(
@@ -262,6 +268,5 @@ async function claimReplaced(tx: Executor, input: NotificationInput, windowMinut
         or(sameKey, near),
       ),
     )
-    .returning({ id: notifications.id });
-  return replaced.map((r) => r.id);
+    .returning();
 }

@@ -4,7 +4,7 @@ import { apiError } from '../api/errors';
 import type { Database, Executor } from '../db';
 import { findPreferences, recipientLoad } from '../db/recipients';
 import { admissionWait, throttleEnabled, type ThrottleRule } from '../policy/throttle';
-import { acceptNotification, findByIdempotencyKey, findNotification, withdrawNotification, type NotificationRow } from '../db/notifications';
+import { acceptNotification, findByIdempotencyKey, untouchedSinceAcceptance, withdrawNotification, type NotificationRow } from '../db/notifications';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { DeliveryReporter } from '../reports';
@@ -186,14 +186,12 @@ export async function createNotification(
   deps.reporter.transitionRecorded({ notificationId: id, to: 'SCHEDULED', reason: 'accepted', at: accepted.accepted.at.toISOString() });
   deps.metrics.notificationCreated(input.type, input.channels);
   // The older workflows end CANCELLED(replaced) now rather than at their due time.
-  const { replaced } = accepted;
   await Promise.all(
-    replaced.map(async (oldId) => {
-      const older = await findNotification(db, oldId);
-      if (!older) return;
-      await temporal.supersede(inputOf(older), id).catch((err) => log.warn({ err, notificationId: oldId }, 'supersede signal failed; the due-time check will catch it'));
-    }),
+    accepted.replaced.map((older) =>
+      temporal.supersede(inputOf(older), id).catch((err) => log.warn({ err, notificationId: older.id }, 'supersede signal failed; the due-time check will catch it')),
+    ),
   );
+  const replaced = accepted.replaced.map((older) => older.id);
   // What was accepted, without reading it back.
   return { id, replay: false, replaced, detail: detailOf(accepted.row, { transitions: [accepted.accepted], attempts: [] }) };
 }
@@ -208,9 +206,9 @@ async function replayOf({ temporal }: CreateDeps, existing: NotificationRow, fin
       { notificationId: existing.id },
     );
   }
-  // Untouched since acceptance: its workflow may never have started (the first request died in
-  // between). Starting again is harmless — an existing run is kept — and heals that case.
-  if (existing.status === 'SCHEDULED' && existing.statusSeq === 1) await temporal.startNotification(inputOf(existing));
+  // Its workflow may never have started (the first request died in between). Starting again is
+  // harmless — an existing run is kept — and heals that case.
+  if (untouchedSinceAcceptance(existing)) await temporal.startNotification(inputOf(existing));
   return { id: existing.id, replay: true, replaced: [] as string[] };
 }
 

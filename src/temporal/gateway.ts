@@ -7,7 +7,6 @@ import {
   type Client,
   type WorkflowHandle,
 } from '@temporalio/client';
-import { tsToMs } from '@temporalio/common/lib/time';
 import createHttpError, { isHttpError } from 'http-errors';
 import {
   cancelUpdate,
@@ -172,9 +171,8 @@ export class TemporalGateway {
 
   /** Whether the run is open and the end of its start delay (its first workflow task) is still ahead. */
   private async inStartDelay(handle: WorkflowHandle): Promise<boolean> {
-    const { status, raw } = await this.client.connection.withDeadline(Date.now() + 2000, () => handle.describe());
-    const firstTaskAt = raw.workflowExecutionInfo?.executionTime;
-    return status.name === 'RUNNING' && firstTaskAt != null && tsToMs(firstTaskAt) > Date.now();
+    const { status, executionTime } = await this.client.connection.withDeadline(Date.now() + 2000, () => handle.describe());
+    return status.name === 'RUNNING' && executionTime !== undefined && executionTime.getTime() > Date.now();
   }
 
   /**

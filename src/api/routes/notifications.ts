@@ -11,7 +11,8 @@ import {
   listQuerySchema,
   type CreateNotificationRequest,
 } from '../../notifications/request';
-import { notificationDetail, notificationView } from '../../notifications/view';
+import { detailOf, notificationDetail, notificationView } from '../../notifications/view';
+import { findNotification, notificationHistory, untouchedSinceAcceptance } from '../../db/notifications';
 import { keysetCursor } from '../cursor';
 import { requesterOf } from '../auth';
 import { apiError } from '../errors';
@@ -159,12 +160,12 @@ export function notificationRoutes(deps: CreateDeps): Router {
   }));
 
   router.get('/:id', documented(CONTRACTS.read, async (req, res) => {
-    const detail = await notificationDetail(deps.db, req.params.id);
-    if (!detail) throw apiError(404, 'notification_not_found', `no notification with id ${req.params.id}`);
+    const row = await findNotification(deps.db, req.params.id);
+    if (!row) throw apiError(404, 'notification_not_found', `no notification with id ${req.params.id}`);
+    const detail = detailOf(row, await notificationHistory(deps.db, row.id));
     // A pending or sending notification also explains itself live: next wake-up, why deferred, targets so far.
-    const untouched = detail.status === 'SCHEDULED' && detail.transitions.length === 1;
-    const live = ['SCHEDULED', 'DEFERRED', 'SENDING'].includes(detail.status)
-      ? await deps.temporal.status(detail.id, untouched ? { scheduledAt: detail.scheduledAt.toISOString() } : undefined)
+    const live = ['SCHEDULED', 'DEFERRED', 'SENDING'].includes(row.status)
+      ? await deps.temporal.status(row.id, untouchedSinceAcceptance(row) ? { scheduledAt: row.scheduledAt.toISOString() } : undefined)
       : undefined;
     const temporalUiUrl = deps.temporal.uiLink(detail.id);
     res.json({ ...detail, ...(live ? { live } : {}), ...(temporalUiUrl ? { temporalUiUrl } : {}) });
