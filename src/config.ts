@@ -200,6 +200,9 @@ const envSchema = z.object({
   THROTTLE_PER_HOUR: z.coerce.number().min(0).default(20),
 });
 
+/** Every environment variable Herald reads (tools that start Herald set or clear exactly these). */
+export const SETTING_NAMES: ReadonlySet<string> = new Set([...Object.keys(envSchema.shape), ...Object.keys(retrySchema.shape)]);
+
 export interface RetrySettings {
   initialIntervalMs: number;
   maximumIntervalMs: number;

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
-import { loadConfig } from '../../src/config';
+import { loadConfig, SETTING_NAMES } from '../../src/config';
 import { assertChildrenAlive, spawnNodeEntry, type Child } from './children';
 import { freePort } from './ports';
 import { installDebianPackage } from './debian';
@@ -59,13 +59,9 @@ export interface HeraldSystem extends BenchSystem {
   stop(): Promise<void>;
 }
 
-/** Herald's own settings: none may leak in from the caller's shell, so Herald runs on its defaults. */
-const HERALD_SETTING =
-  /^(NODE_ENV|LOG_LEVEL|LOG_FORMAT|HOST|PORT|DATA_DIR|DATABASE_.*|API_.*|TEMPORAL_.*|WORKFLOW_BUNDLE_PATH|WORKER_.*|WEBHOOK_TIMEOUT|OUTBOUND_.*|DEFAULT_LOCALE|FCM_.*|VAPID_.*|WEB_PUSH_.*|TELEGRAM_.*|ACTIVE_WINDOW_MINUTES|DELIVERY_OFF_RECHECK|THROTTLE_.*|RETRY_.*|SEND_.*|REPORT_.*|FAULT_INJECTION|PAYLOAD_ENCRYPTION_KEYS|CODEC_CORS_ORIGINS)$/;
-
 function settingOf(assignment: string): [string, string] {
   const match = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(assignment);
-  if (!match || !HERALD_SETTING.test(match[1])) throw new Error(`BENCH_HERALD_ENV: expected NAME=value of a Herald setting, got "${assignment}"`);
+  if (!match || !SETTING_NAMES.has(match[1])) throw new Error(`BENCH_HERALD_ENV: expected NAME=value of a Herald setting, got "${assignment}"`);
   return [match[1], match[2]];
 }
 
@@ -79,7 +75,7 @@ const OPEN_LOOP_USER = 'bench-open-loop';
  * in from the shell, then development defaults and `settings`.
  */
 export function heraldEnv(settings: Record<string, string>): NodeJS.ProcessEnv {
-  const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !HERALD_SETTING.test(name)));
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !SETTING_NAMES.has(name)));
   return { ...inherited, NODE_ENV: 'development', LOG_LEVEL: 'warn', ...settings };
 }
 
