@@ -46,6 +46,13 @@ const SCENARIOS: Record<string, (api: Api, stack: TestStack, receiver: WebhookRe
     return created.body.id;
   },
 
+  // Its start delay ends START_DELAY_FROM (2 s here) before its due time; it sleeps the rest on a timer.
+  async 'delivered-after-start-delay'(api) {
+    const created = await api.create(webhook('replay-delivered-after-start-delay', { scheduledAt: inSeconds(5) }), 'replay-delivered-after-start-delay');
+    expectPath('delivered-after-start-delay', await api.waitFor(created.body.id, 'DELIVERED'), ['SCHEDULED(accepted)', 'SENDING', 'DELIVERED']);
+    return created.body.id;
+  },
+
   async cancelled(api) {
     const created = await api.create(webhook('replay-cancelled', { scheduledAt: inSeconds(3600) }), 'replay-cancelled');
     const cancelled = await api.cancel(created.body.id);
@@ -164,7 +171,7 @@ async function main() {
   const address = process.env.TEST_TEMPORAL_ADDRESS!;
   const receiver = await startWebhookReceiver();
   const stack = await startTestStack({
-    env: { DELIVERY_OFF_RECHECK: '1s', THROTTLE_BURST: '0', RETRY_WEBHOOK_INITIAL_INTERVAL: '100ms', RETRY_WEBHOOK_MAX_ATTEMPTS: '2' },
+    env: { DELIVERY_OFF_RECHECK: '1s', THROTTLE_BURST: '0', RETRY_WEBHOOK_INITIAL_INTERVAL: '100ms', RETRY_WEBHOOK_MAX_ATTEMPTS: '2', START_DELAY_FROM: '2s' },
   });
   try {
     const api = client(stack);

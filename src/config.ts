@@ -117,7 +117,7 @@ const envSchema = z.object({
   CODEC_CORS_ORIGINS: csv,
   // A notification due at least this far ahead starts with a start delay until its due time; a sooner
   // one starts at once and sleeps on a timer, warm in the worker's cache (docs/workflow.md).
-  START_DELAY_FROM: duration('1m'),
+  START_DELAY_FROM: duration('5m'),
   TEMPORAL_UI_URL: z.url({ protocol: /^https?$/, error: 'expected the http(s) URL of the Temporal Web UI' }).optional(),
   WORKFLOW_BUNDLE_PATH: z.string().optional(),
   WORKER_SHUTDOWN_GRACE: duration('20s'),
@@ -236,7 +236,7 @@ export interface Config {
     codecCorsOrigins: string[];
     /** The Temporal Web UI, for links from the API to a notification's run; the embedded server's own UI by default. */
     uiUrl?: string;
-    /** A notification due at least this far ahead (ms) starts with a start delay; a sooner one sleeps on a timer. */
+    /** A notification due further ahead than this (ms) starts with a start delay that ends this long before its due time; it sleeps the rest on a timer. */
     startDelayFromMs: number;
     namespace: string;
     taskQueue: string;

@@ -37,13 +37,17 @@ const START_DEADLINE_MS = 15_000;
 const GRPC_DEADLINE_EXCEEDED = 4;
 
 /**
- * The start delay that makes a run's first workflow task come at its due time, for a notification
- * due at least `fromMs` ahead. A sooner one starts at once: its workflow is created now and likely
- * still in the worker's cache when it is due, so a burst due soon costs little at its due time.
+ * The start delay of a notification due more than `leadMs` ahead: its run's first workflow task
+ * comes `leadMs` before the due time, and the run sleeps the rest on a timer. Until then nothing of
+ * it runs or is held in memory. At the due time it is a timer firing, not a workflow being created:
+ * a set of notifications due at one instant has had its workflows created over the lead before it
+ * (where a worker takes them in order with the wake-ups), instead of all at the due instant, where
+ * their first tasks would queue behind the closing tasks of the ones already sent. One due sooner
+ * starts at once. `leadMs` 0 delays every notification until its due time.
  */
-function startDelayUntil(scheduledAt: string, fromMs: number): { startDelay?: number } {
-  const ms = Date.parse(scheduledAt) - Date.now();
-  return ms > 0 && ms >= fromMs ? { startDelay: ms } : {};
+function startDelayFor(scheduledAt: string, leadMs: number): { startDelay?: number } {
+  const untilDue = Date.parse(scheduledAt) - Date.now();
+  return untilDue > leadMs ? { startDelay: untilDue - leadMs } : {};
 }
 
 /** A definitive answer to a cancel or change: it happened, or it came too late (and why). */
@@ -82,8 +86,8 @@ export class TemporalGateway {
       await this.bounded(START_DEADLINE_MS, 'the start', () =>
         this.client.workflow.start<typeof notificationWorkflowV6>('notificationWorkflowV6', {
           ...this.startOptions(input, redrive),
-          // No workflow task until the due time: nothing runs, and no timer is kept, while it waits.
-          ...startDelayUntil(input.scheduledAt, this.options.startDelayFromMs ?? 0),
+          // No workflow task until shortly before the due time: nothing runs while it waits.
+          ...startDelayFor(input.scheduledAt, this.options.startDelayFromMs ?? 0),
         }),
       );
       return true;

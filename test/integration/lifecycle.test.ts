@@ -4,7 +4,8 @@ import { startTestStack, type TestStack } from '../setup/stack';
 import { startWebhookReceiver, type WebhookReceiver } from '../setup/webhook-receiver';
 
 describe('notification lifecycle on a real Temporal dev server', () => {
-  // START_DELAY_FROM 2s: a notification due 2 s or more ahead waits on a start delay, as one due over a minute ahead does by default.
+  // START_DELAY_FROM 2s: a notification due more than 2 s ahead waits on a start delay until 2 s before its due time, as one due
+  // more than 5 minutes ahead does by default until 5 minutes before.
   const w = webhookWorld('life', { env: { DELIVERY_OFF_RECHECK: '1s', THROTTLE_BURST: '0', START_DELAY_FROM: '2s' } });
   const deliveriesTo = (userId: string) => w.receiver.received.filter((r) => JSON.parse(r.body).data.userId === userId);
   const webhook = (userId: string, extra: Record<string, unknown> = {}) => ({
@@ -49,9 +50,10 @@ describe('notification lifecycle on a real Temporal dev server', () => {
       expect(detail.body.transitions.at(-1)).toMatchObject({ to: 'CANCELLED', reason: 'requested', details: { note: 'operator' } });
     });
 
-    test('a `cancel` signal to a notification still waiting for its start is carried out when it comes due: it never sends', async () => {
+    test('a `cancel` signal to a notification still waiting for its start is carried out when its run starts: it never sends', async () => {
       const userId = await w.recipient();
-      const created = await w.api.create(webhook(userId, { scheduledAt: inSeconds(3) }));
+      // Its run starts 2 s before the due time, so 2 s from now: until then the signal waits.
+      const created = await w.api.create(webhook(userId, { scheduledAt: inSeconds(4) }));
       await w.stack.temporal.client.workflow.getHandle(created.body.id).signal(cancelSignal, 'operator');
       expect((await w.api.get(created.body.id)).body.status).toBe('SCHEDULED');
       const detail = await w.api.waitFor(created.body.id, 'CANCELLED', 'DELIVERED', 'FAILED', 'EXPIRED');

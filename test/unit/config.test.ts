@@ -64,8 +64,8 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ WORKER_STICKY_QUEUE_TIMEOUT: '0s' })).toThrow(/WORKER_STICKY_QUEUE_TIMEOUT: must be longer than zero/);
   });
 
-  test('a notification due a minute or more ahead starts with a start delay unless START_DELAY_FROM says otherwise', () => {
-    expect(loadConfig({}).temporal.startDelayFromMs).toBe(60_000);
+  test('a notification due more than 5 minutes ahead waits on a start delay until 5 minutes before, unless START_DELAY_FROM says otherwise', () => {
+    expect(loadConfig({}).temporal.startDelayFromMs).toBe(300_000);
     expect(loadConfig({ START_DELAY_FROM: '0s' }).temporal.startDelayFromMs).toBe(0);
     expect(() => loadConfig({ START_DELAY_FROM: 'soon' })).toThrow(/START_DELAY_FROM: /);
   });
