@@ -53,8 +53,8 @@ interface Shape {
    */
   channelQueues: boolean;
   /**
-   * Wait only for a due time still ahead. The API starts a run due a minute or more ahead with a
-   * start delay that ends at the due time, so its first workflow task comes when it is due: no timer.
+   * Wait only for a due time still ahead. The API may start a run with a start delay that ends at
+   * the due time (START_DELAY_FROM=0s), so its first workflow task comes when it is due: no timer.
    * Older types wait at least 1 ms even when the due time has passed, a timer their histories hold.
    */
   waitsOnlyAhead: boolean;
@@ -62,8 +62,9 @@ interface Shape {
 
 /**
  * One notification, from its due time to a terminal state. The API has already recorded it as
- * SCHEDULED(accepted). Due a minute or more ahead, the run starts with a start delay and first runs
- * at its due time; due sooner (or woken early by an update), it sleeps on a timer. Then one activity
+ * SCHEDULED(accepted). Due further ahead than START_DELAY_FROM, the run starts with a start delay
+ * that ends that long before its due time; then (or at once when due sooner, or woken early by an
+ * update) it sleeps on a timer. Then one activity
  * decides and, for a notification with a single target, makes the first attempt and records
  * DELIVERED with it — one activity, like the plainest sleep-then-send workflow. Several targets, or a failed first attempt, go on
  * with one send activity per target under the channel's retry policy; an outcome the send did not
