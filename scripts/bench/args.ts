@@ -13,6 +13,8 @@ export interface BenchArgs {
   openLoop: { rates: number[]; seconds: number };
   sleeping: number;
   histories: number;
+  /** Extra time between a burst's last create and its due instant, ms (0: the plain burst shape). */
+  settleMs: number;
   /** Which figures to measure (all by default); a narrower run is for quick experiments. */
   parts: BenchPart[];
 }
@@ -29,6 +31,8 @@ export const USAGE = `Usage: npm run bench -- [options]
   --peer bullmq               also run the bursts as BullMQ delayed jobs on a local redis-server
   --temporal-address H:P      use this Temporal server (loopback only) instead of starting one
   --rates 50,200              open-loop arrival rates, creates per second
+  --settle 60                 seconds more between a burst's last create and its due instant
+                              (default 0), so the server has dispatched every first workflow task
   --json FILE                 write every raw figure and the summary to FILE
   --parts bursts,histories,sleeping,open-loop
                               measure only these figures (default all; histories need bursts)
@@ -47,6 +51,12 @@ function positiveInts(name: string, text: string): number[] {
   return values;
 }
 
+function nonNegativeInt(name: string, text: string): number {
+  const value = Number(text.trim());
+  if (!Number.isInteger(value) || value < 0) throw new Error(`${name}: expected a whole number of seconds, got "${text}"`);
+  return value;
+}
+
 export function parseBenchArgs(argv: string[]): BenchArgs | 'help' {
   const { values } = parseArgs({
     args: argv,
@@ -58,6 +68,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs | 'help' {
       rates: { type: 'string' },
       json: { type: 'string' },
       parts: { type: 'string' },
+      settle: { type: 'string' },
       quick: { type: 'boolean', default: false },
       'temporal-address': { type: 'string' },
       peer: { type: 'string', multiple: true },
@@ -99,6 +110,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs | 'help' {
     },
     sleeping: values.sleeping ? positiveInts('--sleeping', values.sleeping)[0] : quick ? 500 : 10_000,
     histories: 20,
+    settleMs: values.settle ? nonNegativeInt('--settle', values.settle) * 1000 : 0,
     parts: parts as BenchPart[],
   };
 }

@@ -132,7 +132,7 @@ async function runSection(db: HeraldDb, ctx: Context, section: SectionResult): P
     for (let rep = 1; rep <= args.reps; rep++) {
       // Alternating systems within each repetition: a slow drift of the machine hits all of them alike.
       for (const system of systems) {
-        const { run, overrun } = await runner.run(system, n, { label: `burst${n}`, note, quiesce, cpuSeconds: cpuOf(system) });
+        const { run, overrun } = await runner.run(system, n, { label: `burst${n}`, note, quiesce, cpuSeconds: cpuOf(system), extraLeadMs: args.settleMs });
         section.bursts.push({ ...run, rep, overrunTries: overrun.length });
         say(`burst ${n} ${system.name} rep ${rep}/${args.reps}: ${describeRun(run)}`);
       }
@@ -213,7 +213,7 @@ async function main(): Promise<number> {
   try {
     const tag = crypto.randomBytes(3).toString('hex');
     const log = createLogger('warn', 'bench');
-    say(`Herald benchmark (${args.quick ? 'quick' : 'full'}): Herald on ${args.dbs.join(' and ')}, bursts ${args.sizes.join(', ')} × ${args.reps}`);
+    say(`Herald benchmark (${args.quick ? 'quick' : 'full'}): Herald on ${args.dbs.join(' and ')}, bursts ${args.sizes.join(', ')} × ${args.reps}${args.settleMs ? `, each due ${args.settleMs / 1000} s later than the plain shape` : ''}`);
     const server = await openTemporal({ address: args.temporalAddress, dir: runDir, log });
     result.machine.temporal = server.description;
     say(`Temporal: ${server.description}`);
