@@ -10,6 +10,7 @@ import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import * as schema from '../../drizzle/schema';
 import type { Logger } from '../logger';
+import { preparingStatements } from './prepared';
 
 export { schema };
 /** Both drivers speak the same drizzle dialect; code above this module never knows which one runs. */
@@ -67,7 +68,7 @@ export async function openDatabase(options: DatabaseOptions, log: Logger): Promi
       backoff: () => RECONNECT_BACKOFF_S,
     });
     log.info({ driver: 'postgres', host: new URL(options.url).host }, 'database ready');
-    return { db: drizzlePostgres(client, { schema }), driver: 'postgres', close: () => client.end({ timeout: 5 }) };
+    return { db: drizzlePostgres(preparingStatements(client), { schema }), driver: 'postgres', close: () => client.end({ timeout: 5 }) };
   }
   if (!options.pgliteDir.startsWith('memory://')) fs.mkdirSync(options.pgliteDir, { recursive: true });
   const client = await PGlite.create(options.pgliteDir);
