@@ -21,7 +21,7 @@ export interface TestStack extends Stack {
 }
 
 /** A throw-away database on the real Postgres server named by TEST_DATABASE_URL (set by `npm test`). */
-async function createScratchDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+export async function createScratchDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
   const adminUrl = process.env.TEST_DATABASE_URL;
   if (!adminUrl) throw new Error('TEST_DATABASE_URL is not set: run the suite with `npm test`, which starts PostgreSQL');
   const name = `herald_test_${randomBytes(6).toString('hex')}`;
