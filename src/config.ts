@@ -115,8 +115,8 @@ const envSchema = z.object({
       }
     }),
   CODEC_CORS_ORIGINS: csv,
-  // A notification due at least this far ahead starts with a start delay until its due time; a sooner
-  // one starts at once and sleeps on a timer, warm in the worker's cache (docs/workflow.md).
+  // A notification's run starts this long before its due time (halfway there when that is sooner), on a
+  // start delay, then sleeps the rest on a timer (docs/workflow.md).
   START_DELAY_FROM: duration('5m'),
   TEMPORAL_UI_URL: z.url({ protocol: /^https?$/, error: 'expected the http(s) URL of the Temporal Web UI' }).optional(),
   WORKFLOW_BUNDLE_PATH: z.string().optional(),

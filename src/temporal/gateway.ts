@@ -36,18 +36,22 @@ const UPDATE_DEADLINE_MS = 30_000;
 const START_DEADLINE_MS = 15_000;
 const GRPC_DEADLINE_EXCEEDED = 4;
 
+/** A shorter start delay would cost Temporal a timer for nothing: the run starts at once. */
+const SHORTEST_START_DELAY_MS = 1_000;
+
 /**
- * The start delay of a notification due more than `leadMs` ahead: its run's first workflow task
- * comes `leadMs` before the due time, and the run sleeps the rest on a timer. Until then nothing of
- * it runs or is held in memory. At the due time it is a timer firing, not a workflow being created:
- * a set of notifications due at one instant has had its workflows created over the lead before it
- * (where a worker takes them in order with the wake-ups), instead of all at the due instant, where
- * their first tasks would queue behind the closing tasks of the ones already sent. One due sooner
- * starts at once. `leadMs` 0 delays every notification until its due time.
+ * The start delay of a notification: its run's first workflow task comes `leadMs` before the due
+ * time, or halfway to it when that is sooner, and the run sleeps the rest on a timer. Until then
+ * nothing of it runs or is held in memory, and the create is one write to Temporal with no workflow
+ * task: many created at once do not also keep the worker busy creating their workflows, which then
+ * happens over the time before they are due. At the due time it is a timer firing, not a workflow
+ * being created: created at the due instant, their first tasks would queue behind the closing tasks
+ * of the ones already sent. `leadMs` 0 delays every notification until its due time.
  */
 function startDelayFor(scheduledAt: string, leadMs: number): { startDelay?: number } {
   const untilDue = Date.parse(scheduledAt) - Date.now();
-  return untilDue > leadMs ? { startDelay: untilDue - leadMs } : {};
+  const delay = untilDue - Math.min(leadMs, untilDue / 2);
+  return delay >= SHORTEST_START_DELAY_MS ? { startDelay: Math.floor(delay) } : {};
 }
 
 /** A definitive answer to a cancel or change: it happened, or it came too late (and why). */

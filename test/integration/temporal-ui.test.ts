@@ -11,8 +11,7 @@ import { startService } from '../setup/service';
 
 /*
  * An operator who opens a notification in the Temporal UI reads what it is and why it waits without
- * decoding its input: the run's summary and details, its execution time (the due time, while it
- * waits on its start delay), the summary of the timer it sleeps on once woken, and its current details. These are the data the UI shows, read through the same APIs the UI calls.
+ * decoding its input: the run's summary and details, its execution time (when its start delay ends), the summary of the timer it sleeps on once woken, and its current details. These are the data the UI shows, read through the same APIs the UI calls.
  */
 describe('the Temporal UI explains each notification', () => {
   const UI = 'http://127.0.0.1:8233';
@@ -72,6 +71,19 @@ describe('the Temporal UI explains each notification', () => {
     const read = await w.api.get(id);
     expect(read.body.temporalUiUrl).toBe(`${UI}/namespaces/default/workflows/${id}`);
     await w.api.cancel(id);
+  });
+
+  test('one due sooner than twice START_DELAY_FROM starts halfway to its due time; one due within 2 s at once', async () => {
+    const userId = await w.recipient();
+    const soon = inSeconds(120);
+    const halfway = await w.api.create({ userId, channels: ['webhook'], content: { body: 'in two minutes' }, scheduledAt: soon });
+    const now = await w.api.create({ userId, channels: ['webhook'], content: { body: 'right away' } });
+    const delayed = await handle(halfway.body.id).describe();
+    const halfwayAt = (delayed.startTime.getTime() + Date.parse(soon)) / 2;
+    expect(Math.abs(delayed.executionTime!.getTime() - halfwayAt)).toBeLessThan(2000);
+    const immediate = await handle(now.body.id).describe();
+    expect(immediate.executionTime!.getTime() - immediate.startTime.getTime()).toBeLessThan(1000);
+    await w.api.cancel(halfway.body.id);
   });
 
   test('a deferred notification says why and until when, and its outcome once it ends', async () => {
