@@ -38,23 +38,19 @@ const GRPC_DEADLINE_EXCEEDED = 4;
 
 /** A shorter start delay would cost Temporal a timer for nothing: the run starts at once. */
 const SHORTEST_START_DELAY_MS = 1_000;
-/** The least share of the time to the due instant that a start delay covers (see startDelayFor). */
-const MINIMUM_START_DELAY_SHARE = 0.25;
 
 /**
  * The start delay of a notification: its run's first workflow task comes `leadMs` before the due
- * time, but never sooner than a quarter of the way to it, and the run sleeps the rest on a timer.
- * Until then nothing of it runs or is held in memory, and the create is one write to Temporal with
- * no workflow task: many created at once do not also keep the worker busy creating their workflows
- * while they are being created. At the due time it is a timer firing, not a workflow being created:
- * created at the due instant, their first tasks would queue behind the closing tasks of the ones
- * already sent. A quarter, not half: three quarters of the time to the due instant are left for the
- * worker to create the workflows, which matters for a burst created seconds before it is due.
- * `leadMs` 0 delays every notification until its due time.
+ * time, or halfway to it when that is sooner, and the run sleeps the rest on a timer. Until then
+ * nothing of it runs or is held in memory, and the create is one write to Temporal with no workflow
+ * task: many created at once do not also keep the worker busy creating their workflows, which then
+ * happens over the time before they are due. At the due time it is a timer firing, not a workflow
+ * being created: created at the due instant, their first tasks would queue behind the closing tasks
+ * of the ones already sent. `leadMs` 0 delays every notification until its due time.
  */
 function startDelayFor(scheduledAt: string, leadMs: number): { startDelay?: number } {
   const untilDue = Date.parse(scheduledAt) - Date.now();
-  const delay = Math.max(untilDue - leadMs, untilDue * MINIMUM_START_DELAY_SHARE);
+  const delay = untilDue - Math.min(leadMs, untilDue / 2);
   return delay >= SHORTEST_START_DELAY_MS ? { startDelay: Math.floor(delay) } : {};
 }
 
