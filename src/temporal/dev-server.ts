@@ -26,11 +26,6 @@ export interface DevServer {
   stop(): Promise<void>;
 }
 
-const SINGLE_PARTITION_FLAGS = ['matching.numTaskqueueReadPartitions', 'matching.numTaskqueueWritePartitions'].flatMap((key) => [
-  '--dynamic-config-value',
-  `${key}=1`,
-]);
-
 /**
  * Starts `temporal server start-dev` and resolves once its frontend answers. We spawn it ourselves
  * rather than through TestWorkflowEnvironment.createLocal, whose hard-coded 5 s start-up limit kills
@@ -45,10 +40,6 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     // WAL keeps SQLite's single writer from becoming the bottleneck; NORMAL sync is still crash-safe in WAL.
     args.push('--db-filename', dbFile, '--sqlite-pragma', 'journal_mode=WAL', '--sqlite-pragma', 'synchronous=NORMAL');
   }
-  // One partition per task queue: Temporal splits a queue into four by default, to spread it over the
-  // matching hosts of a cluster; a dev server has one, and with one worker's few pollers a task can wait
-  // in a partition none of them is polling until it is forwarded (seconds, in a burst).
-  args.push(...SINGLE_PARTITION_FLAGS);
   args.push(...searchAttributeFlags(), '--log-level', 'warn', ...(options.extraArgs ?? []));
 
   const pidFile = dbFile ? `${dbFile}.pid` : undefined;
