@@ -13,6 +13,7 @@ import type { Metrics } from '../src/metrics';
 import type { DeliveryReporter } from '../src/reports';
 import { TemplateNotFoundError, type Renderer } from '../src/notifications/templates';
 import { whileHeartbeating } from './heartbeat';
+import { UNLIMITED_SEND_PERMITS, type SendPermits } from './send-permits';
 
 export interface DeliveryDeps {
   db: Database;
@@ -22,6 +23,8 @@ export interface DeliveryDeps {
   retry: Record<Channel, RetrySettings>;
   renderer: Renderer;
   log: Logger;
+  /** Shared by every sender of the worker (unset: unlimited). */
+  permits?: SendPermits;
 }
 
 export interface PlannedTarget {
@@ -80,6 +83,8 @@ export interface AttemptOptions {
   attemptTimeoutMs?: number;
   /** The attempt's number before `attemptOffset` (a send activity uses Temporal's). */
   attempt?: number;
+  /** The caller already holds the channel's send permit (a first attempt inside a workflow task). */
+  permitHeld?: boolean;
 }
 
 /**
@@ -110,13 +115,22 @@ const activityLog = () => Context.current().log;
  * the ApplicationFailure Temporal's retry policy acts on: its type is the error code, `nonRetryable`
  * for permanent errors, `nextRetryDelay` when the provider (or a configuration error) says when.
  */
-export function createSender({ db, adapters, retry, renderer, log, reporter, metrics }: DeliveryDeps) {
+export function createSender({ db, adapters, retry, renderer, log, reporter, metrics, permits = UNLIMITED_SEND_PERMITS }: DeliveryDeps) {
   return async function send(channel: Channel, input: SendInput, options: AttemptOptions = {}): Promise<SendOutput> {
     const adapter = adapters[channel];
     if (!adapter) return { outcome: 'skipped', reason: 'channel_not_configured' };
     const target = options.target ?? (await findTarget(db, input.targetId));
     // Disabled since the plan was made (another notification hit a permanent error): skip, don't send.
     if (!target || target.disabledAt) return { outcome: 'skipped', reason: target?.disabledReason ?? 'target_deleted' };
+    const release = options.permitHeld ? undefined : await permits.acquire(channel);
+    try {
+      return await attemptSend(adapter, target, channel, input, options);
+    } finally {
+      release?.();
+    }
+  };
+
+  async function attemptSend(adapter: ChannelAdapter, target: TargetRow, channel: Channel, input: SendInput, options: AttemptOptions): Promise<SendOutput> {
 
     const { info, cancellationSignal } = Context.current();
     const signal = options.attemptTimeoutMs ? AbortSignal.any([cancellationSignal, AbortSignal.timeout(options.attemptTimeoutMs)]) : cancellationSignal;
@@ -231,7 +245,7 @@ export function createSender({ db, adapters, retry, renderer, log, reporter, met
       logWriteFailure(err);
       return { ...answer, unrecorded: unrecorded(delivered) };
     }
-  };
+  }
 }
 
 export function createDeliveryActivities(deps: DeliveryDeps) {

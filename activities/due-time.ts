@@ -1,4 +1,4 @@
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/activity';
 import ms from 'ms';
 import type { Content, DeferReason, DueVerdict, Metadata } from '../workflows/definitions';
 import { sendInputFor } from '../workflows/send-input';
@@ -6,9 +6,11 @@ import type { Executor } from '../src/db';
 import { applyTransition, findTransition, type TransitionRecord } from '../src/db/notifications';
 import type { TargetRow } from '../src/db/targets';
 import { throttleEnabled } from '../src/policy/throttle';
+import type { RetrySettings } from '../src/config';
 import type { DeliveryReporter } from '../src/reports';
 import { createDueChecks, type CheckDeps, type DueCheckInput } from './checks';
 import { whileHeartbeating } from './heartbeat';
+import { UNLIMITED_SEND_PERMITS } from './send-permits';
 import { configuredChannels, createSender, planFromRows, type DeliveryDeps, type DeliveryPlan, type SendFailureDetails } from './delivery';
 import { recordLateAttempts, skippedChannelRows, type UnrecordedAttempt } from '../src/db/attempts';
 
@@ -48,6 +50,10 @@ export interface DueDeliveryInput extends DueTimeInput {
  */
 export const INLINE_ATTEMPT_LIMIT_MS = 60_000;
 
+export interface DueTimeDeps extends CheckDeps, DeliveryDeps {
+  reporter: DeliveryReporter;
+}
+
 /**
  * The due time: runs the checks, records the outcome (SENDING, DEFERRED, CANCELLED or EXPIRED) and, for
  * SENDING, spends the throttle tokens and plans the targets: one read, then one write (inside a
@@ -60,13 +66,16 @@ export const INLINE_ATTEMPT_LIMIT_MS = 60_000;
  * target, also makes the first attempt and records DELIVERED with it: the same work as the timer and
  * activity of the cheapest sleep-then-send workflow, with no local activity and no second activity.
  * Any other case (several targets, a failed first attempt) leaves the rest to send activities.
+ * `deliverInlineAtDueTime` (V7) does the same as a local activity, inside the wake-up's workflow task.
  */
-export function createDueTimeActivities(deps: CheckDeps & DeliveryDeps & { reporter: DeliveryReporter }) {
+export function createDueTimeActivities(deps: DueTimeDeps) {
   const checks = createDueChecks(deps);
   const send = createSender(deps);
   const { db } = deps;
+  const permits = deps.permits ?? UNLIMITED_SEND_PERMITS;
 
-  async function decide(input: DueTimeInput): Promise<{ decision: DueTimeDecision; rows: TargetRow[] }> {
+  /** `replayed`: an earlier try of this decision committed it (its answer was lost with a worker or a workflow task). */
+  async function decide(input: DueTimeInput): Promise<{ decision: DueTimeDecision; rows: TargetRow[]; replayed: boolean }> {
     const at = checks.now();
     let recordedNow: TransitionRecord | undefined;
     const context = await checks.context(input, configuredChannels(deps, input.channels));
@@ -76,6 +85,7 @@ export function createDueTimeActivities(deps: CheckDeps & DeliveryDeps & { repor
     // Tokens are read, checked and spent under a lock; without a throttle the transition is one statement.
     const inTransaction = firstVerdict.action === 'send' && throttleEnabled(deps.policy.throttle);
     const run = <T>(fn: (ex: Executor) => Promise<T>) => (inTransaction ? db.transaction(fn) : fn(db));
+    let replayed = false;
     const decision = await run(async (ex): Promise<DueTimeDecision> => {
       const throttled = firstVerdict.action === 'send' ? await checks.throttle(ex, input, at) : undefined;
       const verdict = throttled?.verdict ?? firstVerdict;
@@ -83,6 +93,7 @@ export function createDueTimeActivities(deps: CheckDeps & DeliveryDeps & { repor
       // Tokens are spent with the SENDING transition, and only if it is new.
       if (!unchanged && !(await applyTransition(ex, transitionFor(input, verdict, at), { ifNew: throttled?.spendTokens }))) {
         // An earlier attempt of this activity committed (its result was lost with a worker): answer what it decided.
+        replayed = true;
         return replayedDecision(ex, input, plan);
       }
       const decided = { recorded: !unchanged, at: at.toISOString() };
@@ -100,12 +111,12 @@ export function createDueTimeActivities(deps: CheckDeps & DeliveryDeps & { repor
     if (recordedNow?.to === 'SENDING' && input.status === 'SCHEDULED') {
       deps.metrics.sendingBegan([...new Set(plan.targets.map((t) => t.channel))], at.getTime() - context.scheduledAt.getTime());
     }
-    return { decision, rows };
+    return { decision, rows, replayed };
   }
 
-  /** The decision, then a single target's first attempt (see above). */
-  async function deliverAtDueTime(input: DueDeliveryInput): Promise<DueDelivery> {
-    const { decision, rows } = await decide(input);
+  /** The decision, then a single target's first attempt (see above); `permitHeld` when the caller holds the channel's send permit. */
+  async function deliverAtDueTime(input: DueDeliveryInput, permitHeld = false): Promise<DueDelivery> {
+    const { decision, rows, replayed } = await decide(input);
     if (decision.action !== 'send') return decision;
     const { plan } = decision;
     const only = plan.targets.length === 1 && plan.unavailable.length === 0 ? rows[0] : undefined;
@@ -113,21 +124,42 @@ export function createDueTimeActivities(deps: CheckDeps & DeliveryDeps & { repor
     if (!only || !policy || policy.attemptTimeoutMs > INLINE_ATTEMPT_LIMIT_MS) return decision;
 
     const deliveredSeq = input.seq + 1;
-    // A retry of this activity after a try that delivered and recorded it (its answer was lost with a worker): never send twice.
-    if (Context.current().info.attempt > 1 && (await findTransition(db, input.notificationId, deliveredSeq))?.toStatus === 'DELIVERED') {
+    // A try after one that recorded SENDING and maybe delivered (its answer was lost with a worker): never send twice.
+    // Only such a try can find it delivered; a local activity's tries count from 1 again after a lost workflow task.
+    if (replayed && (await findTransition(db, input.notificationId, deliveredSeq))?.toStatus === 'DELIVERED') {
       return { ...decision, firstAttempt: { outcome: 'delivered', recorded: true } };
     }
+    return { ...decision, firstAttempt: await firstAttempt(input, only, policy, deliveredSeq, permitHeld) };
+  }
 
+  /**
+   * V7's due time, a local activity inside the wake-up's workflow task. On several channels it
+   * decides, and the sends go to their channels' task queues. On one channel it takes a send permit
+   * of that channel and does what `deliverAtDueTime` does; with no permit to spare (the channel busy,
+   * or rate-capped) it decides nothing and answers `queue`: the workflow then runs `deliverAtDueTime`
+   * on the channel's task queue, where the notification stays cancellable until its turn comes.
+   */
+  async function deliverInlineAtDueTime(input: DueDeliveryInput): Promise<DueDelivery | { action: 'queue' }> {
+    if (input.channels.length !== 1) return (await decide(input)).decision;
+    const release = permits.tryInline(input.channels[0]);
+    if (!release) return { action: 'queue' };
+    try {
+      return await deliverAtDueTime(input, true);
+    } finally {
+      release();
+    }
+  }
+
+  /** The channel's first attempt at the single target, its failure returned rather than thrown. */
+  async function firstAttempt(input: DueDeliveryInput, only: TargetRow, policy: RetrySettings, deliveredSeq: number, permitHeld: boolean): Promise<FirstAttempt> {
     const startedAt = new Date().toISOString();
     const sendInput = sendInputFor(input, only.id, { recordDeliveredAs: deliveredSeq, attemptOffset: input.attemptOffset });
     try {
       // The first attempt of the channel's policy, whichever try of this activity makes it.
-      const out = await send(only.channel, sendInput, { target: only, attemptTimeoutMs: policy.attemptTimeoutMs, attempt: 1 });
-      const firstAttempt: FirstAttempt =
-        out.outcome === 'delivered'
-          ? { outcome: 'delivered', providerMessageId: out.providerMessageId, recorded: out.recorded ?? false, ...(out.unrecorded ? { unrecorded: out.unrecorded } : {}) }
-          : { outcome: 'skipped', reason: out.reason };
-      return { ...decision, firstAttempt };
+      const out = await send(only.channel, sendInput, { target: only, attemptTimeoutMs: policy.attemptTimeoutMs, attempt: 1, permitHeld });
+      return out.outcome === 'delivered'
+        ? { outcome: 'delivered', providerMessageId: out.providerMessageId, recorded: out.recorded ?? false, ...(out.unrecorded ? { unrecorded: out.unrecorded } : {}) }
+        : { outcome: 'skipped', reason: out.reason };
     } catch (err) {
       if (!(err instanceof ApplicationFailure)) throw err;
       const retryable = !err.nonRetryable;
@@ -135,16 +167,13 @@ export function createDueTimeActivities(deps: CheckDeps & DeliveryDeps & { repor
       const nextRetryDelayMs = delay == null ? undefined : typeof delay === 'number' ? delay : ms(delay);
       const lateRow = (err.details?.[0] as SendFailureDetails | undefined)?.unrecorded;
       return {
-        ...decision,
-        firstAttempt: {
-          outcome: 'failed',
-          errorType: err.type ?? 'error',
-          message: err.message,
-          retryable,
-          ...(nextRetryDelayMs !== undefined ? { nextRetryDelayMs } : {}),
-          startedAt,
-          ...(lateRow ? { unrecorded: lateRow } : {}),
-        },
+        outcome: 'failed',
+        errorType: err.type ?? 'error',
+        message: err.message,
+        retryable,
+        ...(nextRetryDelayMs !== undefined ? { nextRetryDelayMs } : {}),
+        startedAt,
+        ...(lateRow ? { unrecorded: lateRow } : {}),
       };
     }
   }
@@ -154,7 +183,20 @@ export function createDueTimeActivities(deps: CheckDeps & DeliveryDeps & { repor
       return (await decide(input)).decision;
     },
 
-    deliverAtDueTime: (input: DueDeliveryInput) => whileHeartbeating(() => deliverAtDueTime(input)),
+    // On one channel's task queue it takes the channel's send permit before deciding: while it waits
+    // for one, the notification is still SCHEDULED and can be cancelled.
+    deliverAtDueTime: (input: DueDeliveryInput) =>
+      whileHeartbeating(async () => {
+        if (input.channels.length !== 1) return deliverAtDueTime(input);
+        const release = await permits.acquire(input.channels[0]);
+        try {
+          return await deliverAtDueTime(input, true);
+        } finally {
+          release();
+        }
+      }),
+
+    deliverInlineAtDueTime,
   };
 }
 

@@ -9,6 +9,8 @@ const FIRST_BEAT_AFTER_MS = 2_000;
  */
 export async function whileHeartbeating<T>(work: () => Promise<T>): Promise<T> {
   const context = Context.current();
+  // A local activity has no heartbeat: the worker keeps its workflow task alive while it runs.
+  if (context.info.isLocal) return work();
   let beat: NodeJS.Timeout | undefined;
   const first = setTimeout(() => {
     context.heartbeat();

@@ -17,8 +17,8 @@ import { client, createFailed, FAILED_REDRIVEN_DELIVERED, inSeconds, statusesOf 
 import { startTestStack, type TestStack } from '../test/setup/stack';
 import { startWebhookReceiver, type WebhookReceiver } from '../test/setup/webhook-receiver';
 
-/** The workflow version new notifications start with: `notificationWorkflowV6`. */
-const CURRENT_VERSION = 'v6';
+/** The workflow version new notifications start with: `notificationWorkflowV7`. */
+const CURRENT_VERSION = 'v7';
 const OUT_DIR = path.resolve(__dirname, '..', 'test', 'fixtures', 'histories', CURRENT_VERSION);
 
 type Api = ReturnType<typeof client>;

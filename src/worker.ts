@@ -53,6 +53,9 @@ export function activityDeps({
     retry: config.channels.retry,
     policy: config.policy,
     renderer: createRenderer(db, config.defaultLocale),
+    sendLimits: config.channels.sending,
+    // A provider that hangs may hold at most a quarter of the workflow-task slots with first attempts.
+    inlineAttemptsPerChannel: Math.max(1, Math.floor(config.temporal.worker.maxConcurrentWorkflowTasks / 4)),
   };
 }
 
@@ -60,8 +63,10 @@ export function activityDeps({
  * The worker's parts, all on one connection: the main worker runs the workflows, their local
  * activities and the activities that are not sends; each channel has a worker of its own on the
  * channel's task queue, with its own slots and optional rate cap, that runs that channel's sends
- * (the due-time activity's first attempt included). A provider that hangs fills its own channel's
- * slots, and the other channels' sends go on.
+ * (and, for runs started before V7, the due-time activity with its first attempt). A provider that
+ * hangs fills its own channel's slots, and the other channels' sends go on. V7 makes a first
+ * attempt inside the workflow task of its wake-up, at most `inlineAttemptsPerChannel` of one channel
+ * at once; the rest go to the channel's queue.
  */
 export async function createWorkers({ config, db, log, connection, temporal, reporter, metrics, workflowBundle, adapters, resolve }: WorkerDeps): Promise<Worker[]> {
   // Read by our patch of the SDK (patches/): the first two in the workflow threads, which copy this

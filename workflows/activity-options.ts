@@ -46,6 +46,19 @@ export const DUE_DELIVERY_ACTIVITY: ActivityOptions = {
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
 };
 
+/**
+ * The due-time activity of V7, run as a local activity inside the wake-up's workflow task. Retried
+ * forever like the database writes: a retry due more than 10 s later is a durable timer, so a
+ * Postgres outage holds no worker slot. The timeout holds the database work and one attempt of at
+ * most `INLINE_ATTEMPT_LIMIT_MS`; the worker keeps the workflow task alive meanwhile.
+ */
+export const DUE_DELIVERY_LOCAL_ACTIVITY: LocalActivityOptions = {
+  startToCloseTimeout: '2m',
+  retry: { initialInterval: '1s', maximumInterval: '1m' },
+  localRetryThreshold: '10s',
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+};
+
 /** Each retry of a send waits this many times longer than the one before, up to the channel's maximum interval. */
 export const SEND_BACKOFF_COEFFICIENT = 2;
 

@@ -11,7 +11,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities, DueDelivery } from '../activities';
-import { DATABASE_LOCAL_ACTIVITY, DUE_DELIVERY_ACTIVITY } from './activity-options';
+import { DATABASE_LOCAL_ACTIVITY, DUE_DELIVERY_ACTIVITY, DUE_DELIVERY_LOCAL_ACTIVITY } from './activity-options';
 import {
   channelTaskQueue,
   NotificationStatusKey,
@@ -30,6 +30,7 @@ import { liveDetails, waitSummary } from './summaries';
 
 const local = proxyLocalActivities<Activities>(DATABASE_LOCAL_ACTIVITY);
 const dueTimeOn = (taskQueue?: string) => proxyActivities<Activities>({ ...DUE_DELIVERY_ACTIVITY, ...(taskQueue ? { taskQueue } : {}) });
+const dueTimeLocal = proxyLocalActivities<Activities>(DUE_DELIVERY_LOCAL_ACTIVITY);
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const nonCancellable = <T>(fn: () => Promise<T>) => CancellationScope.nonCancellable(fn);
@@ -58,42 +59,53 @@ interface Shape {
    * Older types wait at least 1 ms even when the due time has passed, a timer their histories hold.
    */
   waitsOnlyAhead: boolean;
+  /**
+   * The due-time activity (`deliverAtDueTime`) is a local activity, run inside the wake-up's workflow
+   * task: a single target delivered at its first attempt closes the run in that same task. Older
+   * types schedule it on a task queue, and a second workflow task closes the run after it.
+   */
+  dueTimeLocal: boolean;
 }
 
 /**
  * One notification, from its due time to a terminal state. The API has already recorded it as
  * SCHEDULED(accepted). Due further ahead than START_DELAY_FROM, the run starts with a start delay
  * that ends that long before its due time; then (or at once when due sooner, or woken early by an
- * update) it sleeps on a timer. Then one activity
- * decides and, for a notification with a single target, makes the first attempt and records
- * DELIVERED with it — one activity, like the plainest sleep-then-send workflow. Several targets, or a failed first attempt, go on
- * with one send activity per target under the channel's retry policy; an outcome the send did not
- * record is written by one local activity. The NotificationStatus search attribute follows every
- * recorded status except the short-lived SENDING: it goes from SCHEDULED straight to the outcome.
- * Every send runs on its channel's own task queue.
+ * update) it sleeps on a timer. At the due time one local activity, inside the workflow task of the
+ * wake-up, decides and, for a notification with a single target, makes the first attempt and
+ * records DELIVERED with it: the run closes in that same workflow task. Several targets, a failed
+ * first attempt, or a channel whose first attempts are already busy in this worker go on with one
+ * send activity per target on the channel's own task queue, under its retry policy; an outcome the
+ * send did not record is written by one local activity. The NotificationStatus search attribute
+ * follows every recorded status except the short-lived SENDING.
  */
+export async function notificationWorkflowV7(input: NotificationInput): Promise<NotificationResult> {
+  return runNotification(input, { mirrorSending: false, sendWithDecision: true, channelQueues: true, waitsOnlyAhead: true, dueTimeLocal: true });
+}
+
+/** Runs started before V7: the due-time activity runs on the channel's task queue, and a second workflow task closes the run. */
 export async function notificationWorkflowV6(input: NotificationInput): Promise<NotificationResult> {
-  return runNotification(input, { mirrorSending: false, sendWithDecision: true, channelQueues: true, waitsOnlyAhead: true });
+  return runNotification(input, { mirrorSending: false, sendWithDecision: true, channelQueues: true, waitsOnlyAhead: true, dueTimeLocal: false });
 }
 
 /** Runs started before V6, without a start delay: they wait at least 1 ms, also when already due. */
 export async function notificationWorkflowV5(input: NotificationInput): Promise<NotificationResult> {
-  return runNotification(input, { mirrorSending: false, sendWithDecision: true, channelQueues: true, waitsOnlyAhead: false });
+  return runNotification(input, { mirrorSending: false, sendWithDecision: true, channelQueues: true, waitsOnlyAhead: false, dueTimeLocal: false });
 }
 
 /** Runs started before V5: the same, but every send runs on the workflow's own task queue. */
 export async function notificationWorkflowV4(input: NotificationInput): Promise<NotificationResult> {
-  return runNotification(input, { mirrorSending: false, sendWithDecision: true, channelQueues: false, waitsOnlyAhead: false });
+  return runNotification(input, { mirrorSending: false, sendWithDecision: true, channelQueues: false, waitsOnlyAhead: false, dueTimeLocal: false });
 }
 
 /** Runs started before V4: the due-time decision is a local activity, and every send an activity of its own. */
 export async function notificationWorkflowV3(input: NotificationInput): Promise<NotificationResult> {
-  return runNotification(input, { mirrorSending: false, sendWithDecision: false, channelQueues: false, waitsOnlyAhead: false });
+  return runNotification(input, { mirrorSending: false, sendWithDecision: false, channelQueues: false, waitsOnlyAhead: false, dueTimeLocal: false });
 }
 
 /** Runs started before V3, identical to V3 but for SENDING, which they also write to NotificationStatus. */
 export async function notificationWorkflowV2(input: NotificationInput): Promise<NotificationResult> {
-  return runNotification(input, { mirrorSending: true, sendWithDecision: false, channelQueues: false, waitsOnlyAhead: false });
+  return runNotification(input, { mirrorSending: true, sendWithDecision: false, channelQueues: false, waitsOnlyAhead: false, dueTimeLocal: false });
 }
 
 async function runNotification(input: NotificationInput, shape: Shape): Promise<NotificationResult> {
@@ -230,7 +242,7 @@ async function runNotification(input: NotificationInput, shape: Shape): Promise<
       if (workflowInfo().continueAsNewSuggested && allHandlersFinished()) {
         const carried: ResumeState = { seq: s.seq, status: s.status as ResumeState['status'], reason: s.reason, deferReason: s.deferReason, dueAt: iso(s.dueAt) };
         // The next run keeps this run's workflow type, and so its shape.
-        return await continueAsNew<typeof notificationWorkflowV6>({ ...input, content: s.content, scheduledAt: s.scheduledAt, resume: carried });
+        return await continueAsNew<typeof notificationWorkflowV7>({ ...input, content: s.content, scheduledAt: s.scheduledAt, resume: carried });
       }
       // A durable timer that a queued command cuts short: survives restarts, costs nothing while it waits.
       // Its summary says in the UI what it waits for; the metadata is not part of what a replay compares.
@@ -251,12 +263,16 @@ async function runNotification(input: NotificationInput, shape: Shape): Promise<
         status: s.status as 'SCHEDULED' | 'DEFERRED',
         deferReason: s.deferReason,
       };
-      const decision = await nonCancellable(() =>
-        shape.sendWithDecision
-          ? // Only a notification on one channel can have its first attempt made here: it runs on that channel's queue.
-            dueTimeOn(input.channels.length === 1 ? taskQueueFor?.(input.channels[0]) : undefined).deliverAtDueTime({ ...due, content: s.content, metadata: input.metadata, ...(input.attemptOffset ? { attemptOffset: input.attemptOffset } : {}) })
-          : local.decideAtDueTime(due),
-      );
+      const delivery = { ...due, content: s.content, metadata: input.metadata, ...(input.attemptOffset ? { attemptOffset: input.attemptOffset } : {}) };
+      // Only a notification on one channel can have its first attempt made on a task queue: that channel's.
+      const onTaskQueue = () => dueTimeOn(input.channels.length === 1 ? taskQueueFor?.(input.channels[0]) : undefined).deliverAtDueTime(delivery);
+      const decision = await nonCancellable(async () => {
+        if (!shape.sendWithDecision) return local.decideAtDueTime(due);
+        if (!shape.dueTimeLocal) return onTaskQueue();
+        // Inside this workflow task when the channel has a send to spare; else on its queue, still cancellable until its turn.
+        const inline = await dueTimeLocal.deliverInlineAtDueTime(delivery);
+        return inline.action === 'queue' ? onTaskQueue() : inline;
+      });
       sending = adoptDecision(decision);
       if (!sending && !isPending(s)) return await finish();
     }

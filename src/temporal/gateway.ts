@@ -28,7 +28,7 @@ import {
   type StatusView,
   type TooLateDetails,
 } from '../../workflows/definitions';
-import type { deadLetterBatchWorkflow, notificationWorkflowV6 } from '../../workflows';
+import type { deadLetterBatchWorkflow, notificationWorkflowV7 } from '../../workflows';
 import { notificationDetails, notificationSummary } from '../../workflows/summaries';
 
 const UPDATE_DEADLINE_MS = 30_000;
@@ -88,7 +88,7 @@ export class TemporalGateway {
       // Bounded like an update: with the cluster away the client would retry for tens of seconds; the
       // caller answers 503 and the client's retry with the same key starts it (USE_EXISTING).
       await this.bounded(START_DEADLINE_MS, 'the start', () =>
-        this.client.workflow.start<typeof notificationWorkflowV6>('notificationWorkflowV6', {
+        this.client.workflow.start<typeof notificationWorkflowV7>('notificationWorkflowV7', {
           ...this.startOptions(input, redrive),
           // No workflow task until shortly before the due time: nothing runs while it waits.
           ...startDelayFor(input.scheduledAt, this.options.startDelayFromMs ?? 0),
@@ -192,7 +192,7 @@ export class TemporalGateway {
    */
   async supersede(older: NotificationInput, byNotificationId: string): Promise<void> {
     try {
-      await this.client.workflow.signalWithStart<typeof notificationWorkflowV6, [string]>('notificationWorkflowV6', {
+      await this.client.workflow.signalWithStart<typeof notificationWorkflowV7, [string]>('notificationWorkflowV7', {
         ...this.startOptions(older, false),
         signal: supersedeSignal,
         signalArgs: [byNotificationId],

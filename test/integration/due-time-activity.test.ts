@@ -10,7 +10,8 @@ import { DATABASES } from '../setup/stack';
 /*
  * The due-time activity decides, sends a single target's first attempt and records DELIVERED with it.
  * If the worker running it dies after that write, Temporal runs it again: the retry must find the
- * delivery recorded and send nothing.
+ * delivery recorded and send nothing. V7 runs it as a local activity, whose tries count from 1 again
+ * when the workflow task that ran it is lost with its worker: that run must send nothing either.
  */
 describe.each(DATABASES)('the due-time activity, tried again after its first try delivered (%s)', (database) => {
   // The default throttle is on, so the decision runs in a transaction: on PGlite's single connection
@@ -22,7 +23,11 @@ describe.each(DATABASES)('the due-time activity, tried again after its first try
     return createDueTimeActivities(activityDeps({ config, db: database.db, log: createLogger('silent', 'test'), temporal, reporter, metrics }));
   }
 
-  test('answers "delivered" from the record and sends no second request', async () => {
+  const runs = [
+    ['a retry of the activity on a task queue', { attempt: 2 }, 'deliverAtDueTime'],
+    ['the local activity run again from try 1 after a lost workflow task', { attempt: 1, isLocal: true }, 'deliverInlineAtDueTime'],
+  ] as const;
+  test.each(runs)('%s answers "delivered" from the record and sends no second request', async (_name, info, activity) => {
     const { api, receiver } = world;
     const userId = await world.recipient();
     const created = await api.create({ userId, channels: ['webhook'], content: { body: 'once only' } });
@@ -48,8 +53,8 @@ describe.each(DATABASES)('the due-time activity, tried again after its first try
       return Number(rows[0].tokens);
     };
     const tokensBefore = await tokensLeft();
-    const retry = new MockActivityEnvironment({ attempt: 2 });
-    const answer = await retry.run(dueTimeActivities().deliverAtDueTime, input);
+    const retry = new MockActivityEnvironment(info);
+    const answer = await retry.run(dueTimeActivities()[activity], input);
 
     expect(answer).toMatchObject({ action: 'send', firstAttempt: { outcome: 'delivered', recorded: true } });
     expect(requests()).toBe(1);

@@ -32,7 +32,7 @@ describe('replaying committed workflow histories', () => {
   test('every lifecycle path has a fixture, for runs started by every workflow version', () => {
     const paths = ['cancelled', 'changed', 'deferred', 'delivered', 'replaced'];
     expect(fixtures).toEqual(expect.arrayContaining(paths.map((p) => `v1/${p}.json`)));
-    for (const version of ['v2', 'v3', 'v4', 'v5', 'v6']) {
+    for (const version of ['v2', 'v3', 'v4', 'v5', 'v6', 'v7']) {
       expect(fixtures).toEqual(
         expect.arrayContaining([...paths, 'deferred-changed', 'workflow-cancelled', 'failed', 'expired'].map((p) => `${version}/${p}.json`)),
       );
@@ -46,6 +46,8 @@ describe('replaying committed workflow histories', () => {
     expect(fixtures).toEqual(expect.arrayContaining(['v5/retried.json', 'v5/fanned-out.json']));
     // V6 starts with a start delay (until the due time, or until START_DELAY_FROM before it) and waits on a timer only for a due time still ahead.
     expect(fixtures).toEqual(expect.arrayContaining(['v6/retried.json', 'v6/fanned-out.json', 'v6/redriven.json', 'v6/delivered-after-start-delay.json']));
+    // V7 runs the due-time activity as a local activity: a first attempt that delivers closes the run in the wake-up's workflow task.
+    expect(fixtures).toEqual(expect.arrayContaining(['v7/retried.json', 'v7/fanned-out.json', 'v7/redriven.json', 'v7/delivered-after-start-delay.json']));
     // Not a notification: the bulk dead-letter operation's own workflow.
     expect(fixtures).toContain('v3/dead-letter-batch.json');
   });
