@@ -131,7 +131,6 @@ export function createSender({ db, adapters, retry, renderer, log, reporter, met
   };
 
   async function attemptSend(adapter: ChannelAdapter, target: TargetRow, channel: Channel, input: SendInput, options: AttemptOptions): Promise<SendOutput> {
-
     const { info, cancellationSignal } = Context.current();
     const signal = options.attemptTimeoutMs ? AbortSignal.any([cancellationSignal, AbortSignal.timeout(options.attemptTimeoutMs)]) : cancellationSignal;
     const attemptNumber = options.attempt ?? info.attempt;
