@@ -13,7 +13,7 @@ export type ActivityDeps = DeliveryDeps &
     temporal: TemporalGateway;
     reporter: DeliveryReporter;
     /** Each channel's sending limits in this worker; unset: unlimited. */
-    sendLimits?: Partial<Record<Channel, ChannelLimits>>;
+    sendLimits?: Record<Channel, ChannelLimits>;
     /**
      * First attempts of one channel that V7 may make at once inside workflow tasks, each holding a
      * workflow-task slot while the provider answers: a provider that hangs holds at most this many.
@@ -23,8 +23,9 @@ export type ActivityDeps = DeliveryDeps &
 
 /**
  * Every activity the worker registers, built from its dependencies (samples' DI pattern). The
- * current workflow runs `deliverAtDueTime` and `recordTransition` as local activities and the sends
- * as ordinary ones (V4 to V6 run `deliverAtDueTime` as an ordinary activity), and bulk dead-letter operations `actOnDeadLetters`.
+ * current workflow runs `deliverInlineAtDueTime` and `recordTransition` as local activities and the
+ * sends as ordinary ones (`deliverAtDueTime` on a channel's queue when it has no permit to spare, and
+ * for V4 to V6), and bulk dead-letter operations `actOnDeadLetters`.
  * `decideAtDueTime` (local) serves V2 and V3 runs, and `recordAccepted`, `evaluateDueChecks` and
  * `planDelivery` the first workflow version, until their last sleeping run has finished.
  */

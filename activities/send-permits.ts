@@ -27,13 +27,14 @@ export interface SendPermits {
 /** Unlimited, for activities built without limits (unit tests and tools): every permit is granted at once. */
 export const UNLIMITED_SEND_PERMITS: SendPermits = { acquire: async () => () => {}, tryInline: () => () => {} };
 
-export function createSendPermits(limits: Partial<Record<Channel, ChannelLimits>> | undefined, inlinePerChannel: number): SendPermits {
+export function createSendPermits(limits: Record<Channel, ChannelLimits> | undefined, inlinePerChannel: number): SendPermits {
   if (!limits) return UNLIMITED_SEND_PERMITS;
   const permits = new Map<Channel, Sema>();
   const inline = new Map<Channel, number>();
   const semaFor = (channel: Channel) => {
     let sema = permits.get(channel);
-    if (!sema) permits.set(channel, (sema = new Sema(limits[channel]?.maxConcurrent ?? Number.MAX_SAFE_INTEGER)));
+    // async-sema allocates one token per permit up front: every channel has its finite limit.
+    if (!sema) permits.set(channel, (sema = new Sema(limits[channel].maxConcurrent)));
     return sema;
   };
   return {
@@ -43,7 +44,7 @@ export function createSendPermits(limits: Partial<Record<Channel, ChannelLimits>
       return once(() => sema.release());
     },
     tryInline(channel) {
-      if (limits[channel]?.maxPerSecond) return undefined;
+      if (limits[channel].maxPerSecond) return undefined;
       const inside = inline.get(channel) ?? 0;
       const sema = semaFor(channel);
       if (inside >= inlinePerChannel || sema.tryAcquire() === undefined) return undefined;
